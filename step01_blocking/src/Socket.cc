@@ -1,0 +1,134 @@
+#include "Socket.h"
+
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace net {
+
+namespace {
+
+[[noreturn]] void throwErrno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+}  // namespace
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+Socket Socket::createTcp(sa_family_t family) {
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) throwErrno("socket");
+  return Socket(fd);
+}
+
+int Socket::release() noexcept {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void Socket::bindAddress(const InetAddress& addr) {
+  if (::bind(fd_, addr.sockAddr(), addr.length()) < 0) throwErrno("bind");
+}
+
+void Socket::listen() {
+  // SOMAXCONN is only a ceiling: the kernel caps the backlog at net.core.somaxconn anyway.
+  if (::listen(fd_, SOMAXCONN) < 0) throwErrno("listen");
+}
+
+Socket Socket::accept(InetAddress* peer) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+  if (fd >= 0 && peer != nullptr) *peer = InetAddress(addr);
+  return Socket(fd);
+}
+
+int Socket::connect(const InetAddress& addr) {
+  return ::connect(fd_, addr.sockAddr(), addr.length()) == 0 ? 0 : errno;
+}
+
+int Socket::shutdownWrite() { return ::shutdown(fd_, SHUT_WR) == 0 ? 0 : errno; }
+
+int Socket::shutdownRead() { return ::shutdown(fd_, SHUT_RD) == 0 ? 0 : errno; }
+
+InetAddress Socket::localAddress() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) throwErrno("getsockname");
+  return InetAddress(addr);
+}
+
+InetAddress Socket::peerAddress() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) throwErrno("getpeername");
+  return InetAddress(addr);
+}
+
+int Socket::pendingError() const { return intOption(SOL_SOCKET, SO_ERROR, "SO_ERROR"); }
+
+void Socket::setIntOption(int level, int name, int value, const char* what) {
+  if (::setsockopt(fd_, level, name, &value, sizeof value) < 0) throwErrno(what);
+}
+
+int Socket::intOption(int level, int name, const char* what) const {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd_, level, name, &value, &len) < 0) throwErrno(what);
+  return value;
+}
+
+void Socket::setTcpNoDelay(bool on) { setIntOption(IPPROTO_TCP, TCP_NODELAY, on, "TCP_NODELAY"); }
+bool Socket::tcpNoDelay() const { return intOption(IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"); }
+
+void Socket::setReuseAddr(bool on) { setIntOption(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR"); }
+bool Socket::reuseAddr() const { return intOption(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"); }
+
+void Socket::setReusePort(bool on) { setIntOption(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT"); }
+bool Socket::reusePort() const { return intOption(SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"); }
+
+void Socket::setKeepAlive(bool on) { setIntOption(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE"); }
+bool Socket::keepAlive() const { return intOption(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"); }
+
+void Socket::setKeepAliveParams(const KeepAliveParams& params) {
+  setIntOption(IPPROTO_TCP, TCP_KEEPIDLE, params.idleSeconds, "TCP_KEEPIDLE");
+  setIntOption(IPPROTO_TCP, TCP_KEEPINTVL, params.intervalSeconds, "TCP_KEEPINTVL");
+  setIntOption(IPPROTO_TCP, TCP_KEEPCNT, params.probeCount, "TCP_KEEPCNT");
+}
+
+KeepAliveParams Socket::keepAliveParams() const {
+  return {intOption(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"),
+          intOption(IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"),
+          intOption(IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT")};
+}
+
+void Socket::setLinger(std::optional<int> seconds) {
+  struct linger value {};
+  value.l_onoff = seconds.has_value();
+  value.l_linger = seconds.value_or(0);
+  if (::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &value, sizeof value) < 0) throwErrno("SO_LINGER");
+}
+
+std::optional<int> Socket::linger() const {
+  struct linger value {};
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_LINGER, &value, &len) < 0) throwErrno("SO_LINGER");
+  if (!value.l_onoff) return std::nullopt;
+  return value.l_linger;
+}
+
+}  // namespace net
