@@ -69,7 +69,7 @@ macro(net_step)
             --timeout 120
     WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
     COMMENT "Running the tests of ${NET_STEP}"
-    USES_TERMINAL)
+    USES_TERMINAL VERBATIM)
   add_dependencies(${NET_CHECK_TARGET} ${NET_CHECK_TARGET}_build)
 endmacro()
 

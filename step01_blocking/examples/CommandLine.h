@@ -19,6 +19,7 @@ namespace net {
 /// program owns, so the defaults live next to the variables and `--help` shows them.
 class CommandLine {
  public:
+  /// `program` names the program in messages; `summary` is the line under "usage:".
   CommandLine(std::string program, std::string summary)
       : program_(std::move(program)), summary_(std::move(summary)) {}
 
@@ -38,11 +39,11 @@ class CommandLine {
 
   /// A string flag.
   void addString(const std::string& name, std::string* target, const std::string& help) {
-    flags_.push_back({name, "TEXT", help + " (default \"" + *target + "\")",
-                      [=](const std::string& text) {
-                        *target = text;
-                        return true;
-                      }});
+    flags_.push_back(
+        {name, "TEXT", help + " (default \"" + *target + "\")", [=](const std::string& text) {
+           *target = text;
+           return true;
+         }});
   }
 
   /// A switch without a value.

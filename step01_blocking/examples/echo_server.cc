@@ -1,12 +1,14 @@
 // A blocking echo server: one thread per connection (default) or one connection at a time
 // (--iterative). The baseline every later step is measured against.
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <thread>
+#include <string>
+#include <system_error>
 
+#include "BlockingServer.h"
 #include "CommandLine.h"
 #include "Socket.h"
 #include "StopSignal.h"
@@ -15,8 +17,11 @@ using namespace net;
 
 namespace {
 
+//! [echoLoop]
 /// Echoes until the client closes. Blocking read and write: this thread does nothing else.
 void echoLoop(Socket conn) {
+  // STUDENT-BEGIN(echo-loop): read, write back what was read, until EOF or an error
+  // STUDENT-STUB: (void)conn;
   char buf[16384];
   while (true) {
     ssize_t n = ::read(conn.fd(), buf, sizeof buf);
@@ -25,11 +30,15 @@ void echoLoop(Socket conn) {
       if (errno == EINTR) continue;
       return;  // ECONNRESET and friends: the connection is gone
     }
-    // A blocking write returns only when everything is copied into the socket buffer
-    // (or on error): no partial-write loop needed for a blocking socket without signals.
+    // A blocking send returns only when everything is copied into the socket buffer, or on
+    // an error; a signal could cut it short, but this thread blocks SIGINT/SIGTERM (see
+    // StopSignal). MSG_NOSIGNAL: a peer that reset gives EPIPE here, not a process-killing
+    // SIGPIPE.
     if (::send(conn.fd(), buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) return;
   }
+  // STUDENT-END(echo-loop)
 }
+//! [echoLoop]
 
 }  // namespace
 
@@ -48,40 +57,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  Socket listener = Socket::createTcp(addr->family());
-  listener.setReuseAddr(true);
-  listener.bindAddress(*addr);
-  listener.listen();
-
-  // On SIGINT/SIGTERM: shutdown(2) on the listening socket makes the blocked accept() return
-  // (EINVAL on Linux), so the accept loop below ends without any flag polling.
-  std::atomic<bool> stopping{false};
-  StopSignal stop([&] {
-    stopping = true;
-    ::shutdown(listener.fd(), SHUT_RDWR);
-  });
-  announceListening(listener.localAddress());
-
-  while (true) {
-    Socket conn = listener.accept();
-    if (!conn.valid()) {
-      if (stopping) break;
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        // Out of fds: the pending connection stays queued; see chapter 05 for the cure.
-        std::this_thread::yield();
-        continue;
-      }
-      std::perror("accept");
-      break;
-    }
-    if (iterative) {
-      echoLoop(std::move(conn));
-    } else {
-      // Detached: each thread owns its connection and ends with it. Threads still echoing at
-      // stop time are cut short by exit(), which closes their sockets.
-      std::thread(echoLoop, std::move(conn)).detach();
-    }
+  try {
+    BlockingServer server(*addr);
+    StopSignal stop([&server] { server.stop(); });
+    announceListening(server.listenAddress());
+    server.run(echoLoop, iterative);
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "echo_server: %s\n", e.what());  // e.g. "bind: Address already in use"
+    return 1;
   }
   return 0;
 }

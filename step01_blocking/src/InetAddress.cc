@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-
 namespace net {
 
 InetAddress::InetAddress(uint16_t port, bool loopbackOnly, bool ipv6) {

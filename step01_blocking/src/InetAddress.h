@@ -29,6 +29,7 @@ class InetAddress {
   /// Returns nothing when `ip` is not a numeric address.
   static std::optional<InetAddress> parse(std::string_view ip, uint16_t port);
 
+  /// AF_INET or AF_INET6.
   sa_family_t family() const { return addr_.ss_family; }
   /// "127.0.0.1" or "::1".
   std::string toIp() const;
@@ -37,7 +38,9 @@ class InetAddress {
   /// The port in host byte order.
   uint16_t port() const;
 
+  /// The address as the socket calls take it (bind, connect, sendto).
   const sockaddr* sockAddr() const { return reinterpret_cast<const sockaddr*>(&addr_); }
+  /// The address as a call that fills it takes it (with length() as the buffer size).
   sockaddr* sockAddr() { return reinterpret_cast<sockaddr*>(&addr_); }
   /// The length to pass with sockAddr(): sizeof(sockaddr_in) or sizeof(sockaddr_in6).
   socklen_t length() const;

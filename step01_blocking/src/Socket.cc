@@ -16,6 +16,7 @@ namespace {
 
 }  // namespace
 
+//! [raii]
 Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -27,6 +28,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
   }
   return *this;
 }
+//! [raii]
 
 Socket Socket::createTcp(sa_family_t family) {
   int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -49,13 +51,20 @@ void Socket::listen() {
   if (::listen(fd_, SOMAXCONN) < 0) throwErrno("listen");
 }
 
+//! [accept]
 Socket Socket::accept(InetAddress* peer) {
+  // STUDENT-BEGIN(socket-accept): accept4 with SOCK_CLOEXEC, fill *peer, wrap the new fd
+  // STUDENT-STUB: (void)peer;
+  // STUDENT-STUB: return Socket();
+  // sockaddr_storage is large enough for either family; the kernel says which one it wrote.
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
   if (fd >= 0 && peer != nullptr) *peer = InetAddress(addr);
   return Socket(fd);
+  // STUDENT-END(socket-accept)
 }
+//! [accept]
 
 int Socket::connect(const InetAddress& addr) {
   return ::connect(fd_, addr.sockAddr(), addr.length()) == 0 ? 0 : errno;
@@ -104,11 +113,16 @@ bool Socket::reusePort() const { return intOption(SOL_SOCKET, SO_REUSEPORT, "SO_
 void Socket::setKeepAlive(bool on) { setIntOption(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE"); }
 bool Socket::keepAlive() const { return intOption(SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"); }
 
+//! [keepalive]
 void Socket::setKeepAliveParams(const KeepAliveParams& params) {
+  // STUDENT-BEGIN(socket-keepalive): set the three per-socket keepalive timers (tcp(7))
+  // STUDENT-STUB: (void)params;
   setIntOption(IPPROTO_TCP, TCP_KEEPIDLE, params.idleSeconds, "TCP_KEEPIDLE");
   setIntOption(IPPROTO_TCP, TCP_KEEPINTVL, params.intervalSeconds, "TCP_KEEPINTVL");
   setIntOption(IPPROTO_TCP, TCP_KEEPCNT, params.probeCount, "TCP_KEEPCNT");
+  // STUDENT-END(socket-keepalive)
 }
+//! [keepalive]
 
 KeepAliveParams Socket::keepAliveParams() const {
   return {intOption(IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"),
@@ -116,19 +130,27 @@ KeepAliveParams Socket::keepAliveParams() const {
           intOption(IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT")};
 }
 
+//! [linger]
 void Socket::setLinger(std::optional<int> seconds) {
+  // STUDENT-BEGIN(socket-linger-set): fill a struct linger (l_onoff, l_linger) and set it
+  // STUDENT-STUB: (void)seconds;
   struct linger value {};
   value.l_onoff = seconds.has_value();
   value.l_linger = seconds.value_or(0);
   if (::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &value, sizeof value) < 0) throwErrno("SO_LINGER");
+  // STUDENT-END(socket-linger-set)
 }
 
 std::optional<int> Socket::linger() const {
+  // STUDENT-BEGIN(socket-linger-get): read struct linger back; l_onoff == 0 means "off"
+  // STUDENT-STUB: return std::nullopt;
   struct linger value {};
   socklen_t len = sizeof value;
   if (::getsockopt(fd_, SOL_SOCKET, SO_LINGER, &value, &len) < 0) throwErrno("SO_LINGER");
   if (!value.l_onoff) return std::nullopt;
   return value.l_linger;
+  // STUDENT-END(socket-linger-get)
 }
+//! [linger]
 
 }  // namespace net

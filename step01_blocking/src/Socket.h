@@ -2,8 +2,9 @@
 //
 // Owns: its fd (closed in the destructor; move-only).
 // Thread safety: distinct objects are safe; one object must not be used by two threads at once.
-// Errors: set-up calls (create, bind, listen) throw std::system_error naming the call; calls on
-// the data path (accept, connect, shutdown) return a result and leave errno for the caller.
+// Errors: set-up calls (create, bind, listen) and the option setters throw std::system_error
+// naming the call; calls on the data path (accept, connect, shutdown) return a result and leave
+// errno for the caller.
 #pragma once
 
 #include <optional>
@@ -16,9 +17,9 @@ namespace net {
 /// the first probe, then a probe every `intervalSeconds`, and the connection is dropped after
 /// `probeCount` unanswered probes. System-wide defaults: 7200 s, 75 s, 9 probes.
 struct KeepAliveParams {
-  int idleSeconds = 0;
-  int intervalSeconds = 0;
-  int probeCount = 0;
+  int idleSeconds = 0;      ///< TCP_KEEPIDLE: idle time before the first probe, 1..32767 s
+  int intervalSeconds = 0;  ///< TCP_KEEPINTVL: time between probes, 1..32767 s
+  int probeCount = 0;       ///< TCP_KEEPCNT: unanswered probes before the drop, 1..127
 };
 
 /// One socket fd, closed when the Socket is destroyed. Move-only: exactly one owner.
@@ -26,16 +27,24 @@ class Socket {
  public:
   /// Takes ownership of `fd` (-1 makes an empty Socket).
   explicit Socket(int fd = -1) noexcept : fd_(fd) {}
+  /// Closes the fd, if any. close(2) only drops this reference to the socket: the connection
+  /// ends (FIN) when the last fd referring to it is closed.
   ~Socket();
+  /// Takes over `other`'s fd, leaving `other` empty.
   Socket(Socket&& other) noexcept : fd_(other.release()) {}
+  /// Closes the fd this Socket held, then takes over `other`'s.
   Socket& operator=(Socket&& other) noexcept;
+  /// Not copyable: two owners would close one fd twice.
   Socket(const Socket&) = delete;
+  /// Not copyable: two owners would close one fd twice.
   Socket& operator=(const Socket&) = delete;
 
   /// A new blocking TCP socket (SOCK_CLOEXEC) of `family` (AF_INET or AF_INET6). Throws.
   static Socket createTcp(sa_family_t family);
 
+  /// The fd, still owned by this Socket (-1 when empty). For system calls Socket does not wrap.
   int fd() const { return fd_; }
+  /// True when this Socket holds an fd.
   bool valid() const { return fd_ >= 0; }
   /// Gives up ownership: returns the fd and leaves this Socket empty.
   int release() noexcept;
@@ -52,7 +61,9 @@ class Socket {
   /// shutdown(SHUT_WR): sends FIN after the queued data, whatever other fds share the socket.
   /// Returns 0 or the errno value.
   int shutdownWrite();
-  /// shutdown(SHUT_RD): further reads return 0; data still arriving is discarded.
+  /// shutdown(SHUT_RD): reads return 0 (EOF) once the receive queue is empty. On Linux, data
+  /// already queued and data the peer still sends are NOT discarded, and the peer is not told
+  /// anything (see chapter 01). Returns 0 or the errno value.
   int shutdownRead();
 
   /// The bound address (getsockname); after binding port 0 this tells the ephemeral port.
@@ -64,24 +75,33 @@ class Socket {
 
   /// TCP_NODELAY: true disables Nagle's algorithm (small segments go out at once).
   void setTcpNoDelay(bool on);
+  /// Reads TCP_NODELAY back (off by default: Nagle is on).
   bool tcpNoDelay() const;
-  /// SO_REUSEADDR: bind a listening port while old connections on it sit in TIME_WAIT.
+  /// SO_REUSEADDR: bind a listening port while old connections on it sit in TIME_WAIT. On Linux
+  /// both the old and the new socket must have it (a server sets it on every listener).
   void setReuseAddr(bool on);
+  /// Reads SO_REUSEADDR back (off by default).
   bool reuseAddr() const;
   /// SO_REUSEPORT: several sockets bind the same ip:port; the kernel spreads incoming
   /// connections over their accept queues by a hash of the 4-tuple.
   void setReusePort(bool on);
+  /// Reads SO_REUSEPORT back (off by default).
   bool reusePort() const;
   /// SO_KEEPALIVE: probe an idle connection so a dead peer is eventually noticed.
   void setKeepAlive(bool on);
+  /// Reads SO_KEEPALIVE back (off by default).
   bool keepAlive() const;
-  /// TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT for this socket only.
+  /// TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT for this socket only (the sysctls
+  /// net.ipv4.tcp_keepalive_* stay untouched). Throws on a value out of range (EINVAL).
   void setKeepAliveParams(const KeepAliveParams& params);
+  /// The keepalive timers in effect: the per-socket values, or the system-wide defaults.
   KeepAliveParams keepAliveParams() const;
   /// SO_LINGER. nullopt: off (close returns at once, the kernel sends what is queued then FIN).
   /// 0: abortive close (queued data dropped, RST sent). n > 0: close blocks up to n seconds
-  /// for the data to be sent and acknowledged.
+  /// until the data and the FIN are acknowledged; on Linux also for a non-blocking socket, and
+  /// on timeout close returns 0 while the kernel goes on sending in the background.
   void setLinger(std::optional<int> seconds);
+  /// Reads SO_LINGER back: nullopt when off, else the timeout in seconds.
   std::optional<int> linger() const;
 
  private:

@@ -14,9 +14,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "InetAddress.h"
@@ -33,6 +36,31 @@ inline Socket connectTo(uint16_t port) {
   return client;
 }
 
+/// A socket listening on 127.0.0.1:`port` (0: an ephemeral port); `beforeBind` may set
+/// options first. Throws std::system_error when bind or listen fails.
+inline Socket listenOnLoopback(const std::function<void(Socket&)>& beforeBind = {},
+                               uint16_t port = 0) {
+  Socket listener = Socket::createTcp(AF_INET);
+  if (beforeBind) beforeBind(listener);
+  listener.bindAddress(InetAddress(port, /*loopbackOnly=*/true));
+  listener.listen();
+  return listener;
+}
+
+/// Both ends of one loopback TCP connection.
+struct ConnectedPair {
+  Socket client;  ///< the end that called connect()
+  Socket server;  ///< the end accept() returned
+};
+
+/// Connects a new client to `listener` and accepts it. Both ends are empty on failure.
+inline ConnectedPair connectPair(Socket& listener) {
+  ConnectedPair pair;
+  pair.client = connectTo(listener.localAddress().port());
+  if (pair.client.valid()) pair.server = listener.accept();
+  return pair;
+}
+
 /// Waits until `fd` has `events` (POLLIN or POLLOUT) or `timeout` passes.
 inline bool waitFor(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd pfd{fd, events, 0};
@@ -41,6 +69,18 @@ inline bool waitFor(int fd, short events, std::chrono::milliseconds timeout) {
     n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
   } while (n < 0 && errno == EINTR);
   return n == 1;
+}
+
+/// Re-checks `condition` every millisecond until it holds or `timeout` passes. For states the
+/// kernel offers no event for (a queue length, a /proc entry); returns the last result.
+inline bool waitUntil(const std::function<bool()>& condition,
+                      std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
 }
 
 /// Writes all of `data`, waiting (bounded) when the socket buffer is full.
@@ -99,6 +139,12 @@ inline ReadResult readToEnd(int fd, std::chrono::milliseconds timeout = 5s) {
   return readSome(fd, static_cast<size_t>(-1), timeout);
 }
 
+/// Runs `path` with `args` (a shell word list), output discarded; returns the wait status.
+inline int runProgram(const std::string& path, const std::string& args) {
+  std::string command = path + " " + args + " >/dev/null 2>&1";
+  return std::system(command.c_str());
+}
+
 /// A server program run as a child process under the program contract: it is started with
 /// `--port 0`, and its first stdout line "listening on 127.0.0.1:<port>" tells the port.
 class ServerProcess {
@@ -108,14 +154,16 @@ class ServerProcess {
     args.insert(args.begin(), path);
     args.push_back("--port");
     args.push_back("0");
+    // Everything the child needs is built before fork(): between fork and exec only
+    // async-signal-safe calls are allowed, and allocating is not one of them.
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
-      std::vector<char*> argv;
-      for (std::string& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
       ::execv(path.c_str(), argv.data());
       ::_exit(127);
     }
@@ -124,6 +172,7 @@ class ServerProcess {
     readPort();
   }
 
+  /// Kills the process (SIGKILL) if it is still running, and reaps it.
   ~ServerProcess() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -134,8 +183,11 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
+  /// True when the program started and announced its port.
   bool ok() const { return port_ != 0; }
+  /// The port from the "listening on" line (0 if none came).
   uint16_t port() const { return port_; }
+  /// The child's process id (-1 once it has been reaped by stop()).
   pid_t pid() const { return pid_; }
   /// The first line the server printed.
   const std::string& banner() const { return banner_; }
