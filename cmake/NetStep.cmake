@@ -118,11 +118,20 @@ function(net_add_test_file file labels kind)
   endif()
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                         "${CMAKE_CURRENT_BINARY_DIR}/tests")
+  # gtest_discover_tests flattens PROPERTIES into one list, so a second label would be read as
+  # a property name. The labels are set instead by a script that ctest runs after the
+  # discovered tests are defined (their names are in ${target}_TESTS by then).
   gtest_discover_tests(${target}
     TEST_PREFIX "${prefix}"
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 30
-    PROPERTIES LABELS "${labels}" TIMEOUT ${NET_TEST_TIMEOUT})
+    PROPERTIES TIMEOUT ${NET_TEST_TIMEOUT})
+  set(script "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
+  file(WRITE "${script}"
+       "foreach(t IN LISTS ${target}_TESTS)\n"
+       "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\n"
+       "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
   add_dependencies(${NET_CHECK_TARGET}_build ${target})
 endfunction()
 
