@@ -125,6 +125,7 @@ function(net_add_test_file file labels kind)
     TEST_PREFIX "${prefix}"
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 30
+    NO_PRETTY_VALUES  # "Suite/Test.Case/0", not "... # GetParam() = ...": names without spaces
     PROPERTIES TIMEOUT ${NET_TEST_TIMEOUT})
   set(script "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
   file(WRITE "${script}"

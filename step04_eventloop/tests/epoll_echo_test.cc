@@ -1,0 +1,235 @@
+// The epoll echo server as a process: many clients at once on one thread, a client that never
+// reads is throttled without hurting the others, resets and the fd limit do not break it, and
+// an idle server sleeps. What we observe: bytes on sockets, and the server's /proc entries
+// (threads, memory, CPU time, open fds).
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "TestUtil.h"
+
+using namespace net;
+using namespace net::test;
+
+namespace {
+
+/// The soft open-file limit up to the hard one: 1000 clients need 1000 fds in this process too.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+}
+
+std::string procPath(pid_t pid, const char* entry) {
+  return "/proc/" + std::to_string(pid) + "/" + entry;
+}
+
+/// A number from /proc/<pid>/status: "Threads", or "VmRSS" in kB. -1 if absent.
+long procStatus(pid_t pid, const std::string& field) {
+  std::ifstream in(procPath(pid, "status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+/// CPU time used by the process (user + system), in clock ticks (proc(5): utime, stime).
+long cpuTicks(pid_t pid) {
+  std::ifstream in(procPath(pid, "stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // skip "pid (comm) "
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i) {  // fields are numbered from 1
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+/// The fd numbers the process has open, ascending.
+std::vector<int> openFds(pid_t pid) {
+  std::vector<int> fds;
+  for (const auto& entry : std::filesystem::directory_iterator(procPath(pid, "fd"))) {
+    fds.push_back(std::stoi(entry.path().filename().string()));
+  }
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+/// The byte at `offset` of an endless, non-repeating-looking test stream.
+char patternByte(size_t offset) { return static_cast<char>((offset * 131 + offset / 251) % 256); }
+
+/// Sends the pattern stream as fast as the socket takes it, never reading, until the socket has
+/// stayed full for `stall` (the server stopped reading) or `limit` bytes went out. `meanwhile`
+/// runs after every MiB sent and each time the socket is full. Returns the bytes sent.
+template <typename F>
+size_t sendUntilStalled(int fd, size_t limit, std::chrono::milliseconds stall, F meanwhile) {
+  std::string chunk(65536, '\0');
+  size_t sent = 0;
+  while (sent < limit) {
+    for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = patternByte(sent + i);
+    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      if ((sent + static_cast<size_t>(n)) >> 20 != sent >> 20) meanwhile();
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN) {
+      ADD_FAILURE() << "send: " << std::strerror(errno);
+      break;
+    }
+    meanwhile();
+    if (!waitFor(fd, POLLOUT, stall)) break;
+  }
+  return sent;
+}
+
+/// One short round trip; the server must answer within `timeout`.
+void expectEcho(int fd, const std::string& message, std::chrono::milliseconds timeout = 2s) {
+  ASSERT_TRUE(writeAll(fd, message));
+  EXPECT_EQ(readExactly(fd, message.size(), timeout), message);
+}
+
+TEST(EpollEcho, ServesAThousandConcurrentClientsOnOneThread) {
+  raiseOpenFileLimit();
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  constexpr int kClients = 1000;
+  std::vector<Socket> clients;
+  std::vector<std::string> messages;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(connectTo(server.port()));
+    ASSERT_TRUE(clients.back().valid()) << "client " << i << ": " << std::strerror(errno);
+    messages.push_back("client " + std::to_string(i) + " " + std::string(i % 97, 'a' + i % 26));
+  }
+  // Everyone speaks before anyone listens: all 1000 connections are open and pending at once.
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(writeAll(clients[i].fd(), messages[i]));
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_EQ(readExactly(clients[i].fd(), messages[i].size()), messages[i]) << "client " << i;
+  }
+  EXPECT_EQ(procStatus(server.pid(), "Threads"), 1);
+  EXPECT_GE(openFds(server.pid()).size(), static_cast<size_t>(kClients))
+      << "every connection is still held open by the server";
+}
+
+TEST(EpollEcho, ClientThatNeverReadsIsThrottledAndOthersStillServed) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  Socket hog = connectTo(server.port());
+  Socket other = connectTo(server.port());
+  ASSERT_TRUE(hog.valid() && other.valid());
+  expectEcho(other.fd(), "warm-up");
+  long rssBeforeKb = procStatus(server.pid(), "VmRSS");
+
+  // While the hog streams, and once its socket is full, the other client is answered promptly.
+  int echoes = 0;
+  constexpr size_t kLimit = size_t{256} << 20;
+  size_t sent = sendUntilStalled(
+      hog.fd(), kLimit, 300ms, [&] { expectEcho(other.fd(), "ping " + std::to_string(echoes++)); });
+  EXPECT_LT(sent, kLimit) << "the server kept reading from a client that never reads";
+  EXPECT_GT(echoes, 1);
+  long rssGrowthKb = procStatus(server.pid(), "VmRSS") - rssBeforeKb;
+  EXPECT_LT(rssGrowthKb, 16 * 1024) << "the server buffered " << sent << " bytes sent";
+  EXPECT_EQ(procStatus(server.pid(), "Threads"), 1);
+
+  // Once the hog reads, it gets every byte back in order: throttling lost nothing, and the
+  // server resumed reading what it had left in the socket.
+  std::string back = readExactly(hog.fd(), sent);
+  ASSERT_EQ(back.size(), sent);
+  size_t mismatch = 0;
+  while (mismatch < sent && back[mismatch] == patternByte(mismatch)) ++mismatch;
+  EXPECT_EQ(mismatch, sent) << "first wrong byte at this offset";
+  expectEcho(hog.fd(), "and the hog is served like anyone else");
+}
+
+TEST(EpollEcho, ClientResetsDoNotHurtTheServer) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  const size_t idleFds = openFds(server.pid()).size();
+  for (int i = 0; i < 10; ++i) {
+    Socket victim = connectTo(server.port());
+    ASSERT_TRUE(victim.valid());
+    if (i % 2 == 0) {
+      // Not read by us: the server is left holding unsent echo when the reset comes.
+      ASSERT_TRUE(writeAll(victim.fd(), std::string(512 * 1024, 'r')));
+    } else {
+      expectEcho(victim.fd(), "short");
+    }
+    victim.setLinger(0);  // close() now sends RST instead of FIN
+  }
+  // The kernel offers no event for "another process closed an fd": watch /proc.
+  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()).size() == idleFds; }))
+      << "every reset connection is closed by the server: " << openFds(server.pid()).size()
+      << " fds open, " << idleFds << " when idle";
+  Socket client = connectTo(server.port());
+  ASSERT_TRUE(client.valid());
+  expectEcho(client.fd(), "still here");
+  int status = 0;
+  EXPECT_EQ(::waitpid(server.pid(), &status, WNOHANG), 0) << "the server must still be running";
+}
+
+TEST(EpollEcho, IdleConnectionsCostNoCpu) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  Socket client = connectTo(server.port());
+  ASSERT_TRUE(client.valid());
+  expectEcho(client.fd(), std::string(200000, 'w'));  // a write path that needed EPOLLOUT
+  long before = cpuTicks(server.pid());
+  // A server that kept EPOLLOUT on a writable socket would spin here at 100% CPU.
+  EXPECT_FALSE(waitFor(client.fd(), POLLIN, 300ms)) << "nothing was sent, nothing comes back";
+  EXPECT_LT(cpuTicks(server.pid()) - before, 10) << "clock ticks of CPU in 300 ms of idling";
+}
+
+TEST(EpollEcho, OutOfFdsPausesAcceptingWithoutSpinning) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  // Lower the server's soft limit so that exactly kRoom fd numbers are free below it.
+  constexpr int kRoom = 4;
+  std::vector<int> fds = openFds(server.pid());
+  int limit = 0;
+  for (int free = 0; free < kRoom; ++limit) {
+    if (!std::binary_search(fds.begin(), fds.end(), limit)) ++free;
+  }
+  rlimit lower{};
+  ASSERT_EQ(::prlimit(server.pid(), RLIMIT_NOFILE, nullptr, &lower), 0);
+  lower.rlim_cur = static_cast<rlim_t>(limit);
+  ASSERT_EQ(::prlimit(server.pid(), RLIMIT_NOFILE, &lower, nullptr), 0);
+
+  // Twice as many clients as fit. The kernel completes every handshake (the accept queue
+  // holds them); the server can take only the first kRoom.
+  std::vector<Socket> clients;
+  for (int i = 0; i < 2 * kRoom; ++i) {
+    clients.push_back(connectTo(server.port()));
+    ASSERT_TRUE(clients.back().valid());
+    ASSERT_TRUE(writeAll(clients.back().fd(), "hello " + std::to_string(i)));
+  }
+  for (int i = 0; i < kRoom; ++i) {
+    std::string message = "hello " + std::to_string(i);
+    EXPECT_EQ(readExactly(clients[i].fd(), message.size()), message);
+  }
+  long before = cpuTicks(server.pid());
+  std::vector<pollfd> waiting;
+  for (int i = kRoom; i < 2 * kRoom; ++i) waiting.push_back({clients[i].fd(), POLLIN, 0});
+  EXPECT_EQ(::poll(waiting.data(), waiting.size(), 300), 0) << "clients beyond the limit wait";
+  EXPECT_LT(cpuTicks(server.pid()) - before, 10) << "clock ticks of CPU in 300 ms at the limit";
+
+  // Closing the served clients frees fds: the waiting ones are taken and served.
+  for (int i = 0; i < kRoom; ++i) clients[i] = Socket();
+  for (int i = kRoom; i < 2 * kRoom; ++i) {
+    std::string message = "hello " + std::to_string(i);
+    EXPECT_EQ(readExactly(clients[i].fd(), message.size()), message);
+  }
+}
+
+}  // namespace
