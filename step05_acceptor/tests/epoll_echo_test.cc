@@ -1,0 +1,137 @@
+// The epoll echo server as a process: many clients at once on one thread, resets do not break
+// it, and an idle server sleeps. What we observe: bytes on sockets, and the server's /proc
+// entries (threads, CPU time, open fds). (Chapters 02-04 also throttled a client that never
+// reads and paused accepting at the fd limit; the echo server on TcpServer does neither, see
+// chapter 05: acceptor_test.cc covers the fd limit, chapter 07 brings the throttling back.)
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "TestUtil.h"
+
+using namespace net;
+using namespace net::test;
+
+namespace {
+
+/// The soft open-file limit up to the hard one: 1000 clients need 1000 fds in this process too.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+}
+
+std::string procPath(pid_t pid, const char* entry) {
+  return "/proc/" + std::to_string(pid) + "/" + entry;
+}
+
+/// A number from /proc/<pid>/status: "Threads", or "VmRSS" in kB. -1 if absent.
+long procStatus(pid_t pid, const std::string& field) {
+  std::ifstream in(procPath(pid, "status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+/// CPU time used by the process (user + system), in clock ticks (proc(5): utime, stime).
+long cpuTicks(pid_t pid) {
+  std::ifstream in(procPath(pid, "stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // skip "pid (comm) "
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i) {  // fields are numbered from 1
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+/// The fd numbers the process has open, ascending.
+std::vector<int> openFds(pid_t pid) {
+  std::vector<int> fds;
+  for (const auto& entry : std::filesystem::directory_iterator(procPath(pid, "fd"))) {
+    fds.push_back(std::stoi(entry.path().filename().string()));
+  }
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+/// One short round trip; the server must answer within `timeout`.
+void expectEcho(int fd, const std::string& message, std::chrono::milliseconds timeout = 2s) {
+  ASSERT_TRUE(writeAll(fd, message));
+  EXPECT_EQ(readExactly(fd, message.size(), timeout), message);
+}
+
+TEST(EpollEcho, ServesAThousandConcurrentClientsOnOneThread) {
+  raiseOpenFileLimit();
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  constexpr int kClients = 1000;
+  std::vector<Socket> clients;
+  std::vector<std::string> messages;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(connectTo(server.port()));
+    ASSERT_TRUE(clients.back().valid()) << "client " << i << ": " << std::strerror(errno);
+    messages.push_back("client " + std::to_string(i) + " " + std::string(i % 97, 'a' + i % 26));
+  }
+  // Everyone speaks before anyone listens: all 1000 connections are open and pending at once.
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(writeAll(clients[i].fd(), messages[i]));
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_EQ(readExactly(clients[i].fd(), messages[i].size()), messages[i]) << "client " << i;
+  }
+  EXPECT_EQ(procStatus(server.pid(), "Threads"), 1);
+  EXPECT_GE(openFds(server.pid()).size(), static_cast<size_t>(kClients))
+      << "every connection is still held open by the server";
+}
+
+TEST(EpollEcho, ClientResetsDoNotHurtTheServer) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  const size_t idleFds = openFds(server.pid()).size();
+  for (int i = 0; i < 10; ++i) {
+    Socket victim = connectTo(server.port());
+    ASSERT_TRUE(victim.valid());
+    if (i % 2 == 0) {
+      // Not read by us: the server is left holding unsent echo when the reset comes.
+      ASSERT_TRUE(writeAll(victim.fd(), std::string(512 * 1024, 'r')));
+    } else {
+      expectEcho(victim.fd(), "short");
+    }
+    victim.setLinger(0);  // close() now sends RST instead of FIN
+  }
+  // The kernel offers no event for "another process closed an fd": watch /proc.
+  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()).size() == idleFds; }))
+      << "every reset connection is closed by the server: " << openFds(server.pid()).size()
+      << " fds open, " << idleFds << " when idle";
+  Socket client = connectTo(server.port());
+  ASSERT_TRUE(client.valid());
+  expectEcho(client.fd(), "still here");
+  int status = 0;
+  EXPECT_EQ(::waitpid(server.pid(), &status, WNOHANG), 0) << "the server must still be running";
+}
+
+TEST(EpollEcho, IdleConnectionsCostNoCpu) {
+  ServerProcess server(ECHO_SERVER_PATH);
+  ASSERT_TRUE(server.ok());
+  Socket client = connectTo(server.port());
+  ASSERT_TRUE(client.valid());
+  expectEcho(client.fd(), std::string(200000, 'w'));  // a write path that needed EPOLLOUT
+  long before = cpuTicks(server.pid());
+  // A server that kept EPOLLOUT on a writable socket would spin here at 100% CPU.
+  EXPECT_FALSE(waitFor(client.fd(), POLLIN, 300ms)) << "nothing was sent, nothing comes back";
+  EXPECT_LT(cpuTicks(server.pid()) - before, 10) << "clock ticks of CPU in 300 ms of idling";
+}
+
+}  // namespace
