@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -61,7 +62,14 @@ class BlockingServer {
       } else {
         // Detached: the thread owns its connection and ends with it. Nobody joins it, so
         // nothing bounds how many exist at once: one per connected client.
-        std::thread(handler, std::move(conn)).detach();
+        try {
+          std::thread(handler, std::move(conn)).detach();
+        } catch (const std::system_error& e) {
+          // No thread to be had (EAGAIN: ulimit -u, kernel.threads-max or the cgroup's
+          // pids.max reached): refuse this client, not every client. The Socket, moved into
+          // the thread's arguments or still in conn, closes the connection.
+          std::fprintf(stderr, "accept: no thread for the connection: %s\n", e.what());
+        }
       }
     }
     //! [acceptLoop]

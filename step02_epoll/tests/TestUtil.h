@@ -15,10 +15,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -224,5 +227,26 @@ class ServerProcess {
   std::string banner_;
   uint16_t port_ = 0;
 };
+
+/// How long the threads of process `pid` have spent running or waiting to run, in ms: the sum
+/// of the first two fields of /proc/<pid>/task/*/schedstat (time on a CPU and time waiting on a
+/// run queue, in ns; the kernel's Documentation/scheduler/sched-stats.rst). A thread that spins
+/// adds about the wall-clock time however loaded the machine is (what it does not get of the
+/// CPU, it spends waiting for it); a thread asleep in epoll_wait adds next to nothing. CPU time
+/// alone (utime + stime) cannot tell the two apart on a busy machine. Nothing if unreadable.
+inline std::optional<double> runnableMs(pid_t pid) {
+  std::optional<double> total;
+  std::error_code error;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream in(task.path() / "schedstat");
+    long long runNs = 0;
+    long long waitNs = 0;
+    if (in >> runNs >> waitNs) {
+      total = total.value_or(0) + static_cast<double>(runNs + waitNs) / 1e6;
+    }
+  }
+  return total;
+}
 
 }  // namespace net::test

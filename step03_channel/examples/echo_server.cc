@@ -131,7 +131,11 @@ class EchoServer {
       Socket conn = listener_.acceptNonBlocking();
       if (!conn.valid()) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the queue is empty
-        if (errno == EMFILE || errno == ENFILE) return pauseAccepting();
+        // Out of fds (EMFILE, ENFILE) or of kernel memory (ENOBUFS, ENOMEM): the connection
+        // stays queued, and retrying at once would fail the same way, round after round.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          return pauseAccepting();
+        }
         // ECONNABORTED, EINTR, and the network errors accept(2) passes on: try the next one.
         if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK) {
           std::perror("echo_server: accept4");  // a bug, not a client's doing
@@ -143,7 +147,9 @@ class EchoServer {
       Connection* c = owned.get();
       c->channel.setReadCallback([this, c] { onReadable(c); });
       c->channel.setWriteCallback([this, c] { onWritable(c); });
-      // EPOLLHUP without EPOLLIN: both directions are shut and nothing is left to read.
+      // EPOLLHUP without EPOLLIN: a hang-up reported while EPOLLIN is not watched (for TCP it
+      // comes with EPOLLIN otherwise): the connection is over; unread input, if any, is
+      // abandoned.
       c->channel.setCloseCallback([this, c] { closeConnection(c); });
       // EPOLLERR: a pending socket error (e.g. ECONNRESET) that read/write would report anyway.
       c->channel.setErrorCallback([this, c] { closeConnection(c); });
@@ -158,10 +164,11 @@ class EchoServer {
   }
   //! [handleAccept]
 
-  /// Out of fds, the pending connection cannot be taken, and the listening socket stays
-  /// readable: level-triggered epoll would report it again at once, forever (a 100% CPU
-  /// loop). So stop watching it for a moment, as nginx does (ngx_event_accept.c), and keep the
-  /// clients waiting in the accept queue. Chapter 05 shows the other cure, a reserved fd.
+  /// Out of fds or memory, the pending connection cannot be taken, and the listening socket
+  /// stays readable: level-triggered epoll would report it again at once, forever (a 100% CPU
+  /// loop). So stop watching it for a moment, as nginx does when out of fds
+  /// (ngx_event_accept.c), and keep the clients waiting in the accept queue. Chapter 05 shows
+  /// another cure for the fd case, a reserved fd.
   //! [pauseAccepting]
   void pauseAccepting() {
     std::perror("echo_server: accept4 (pausing)");

@@ -8,8 +8,10 @@
 //
 // Borrows: the poller it registers with (does not own; must outlive the Channel).
 // Thread safety: the callback setters may be called from any thread before the Channel is
-// enabled; everything else runs on the one thread that polls and dispatches, the "loop thread"
-// (chapter 04 gives it an EventLoop and asserts it).
+// enabled, provided the Channel then reaches the loop thread through a hand-off that
+// synchronises (a mutex, the start of the thread; chapter 04's runInLoop()): without one, the
+// loop thread may not see the callbacks. Everything else runs on the one thread that polls and
+// dispatches, the "loop thread" (chapter 04 gives it an EventLoop and asserts it).
 // Lifetime: a Channel must be removed from the poller (remove()) before it is destroyed, and
 // must not be destroyed from inside its own handleEvent(); the destructor aborts on either.
 #pragma once
@@ -50,8 +52,9 @@ class Channel {
   void setReadCallback(EventCallback cb) { readCallback_ = std::move(cb); }
   /// [any thread, before enabling] Called for EPOLLOUT: the socket can take more bytes.
   void setWriteCallback(EventCallback cb) { writeCallback_ = std::move(cb); }
-  /// [any thread, before enabling] Called for EPOLLHUP without EPOLLIN: both directions are shut
-  /// and nothing is left to read.
+  /// [any thread, before enabling] Called for EPOLLHUP without EPOLLIN: a hang-up reported while
+  /// EPOLLIN is not watched (for TCP, a hang-up comes with EPOLLIN when EPOLLIN is watched). The
+  /// connection is over; unread input, if any, is abandoned.
   void setCloseCallback(EventCallback cb) { closeCallback_ = std::move(cb); }
   /// [any thread, before enabling] Called for EPOLLERR: the socket has a pending error (read it
   /// with SO_ERROR).

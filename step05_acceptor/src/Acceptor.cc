@@ -63,12 +63,11 @@ void Acceptor::handleRead() {
     case EPERM:         // a firewall rule refused it
     case EPROTO:
       return;
-    case EMFILE:  // this process is out of descriptors
-    case ENFILE:  // the whole system is
+    case EMFILE:   // this process is out of descriptors
+    case ENFILE:   // the whole system is
+    case ENOBUFS:  // the kernel is out of memory for the new socket: the connection stays
+    case ENOMEM:   // queued too, and a plain retry next round would fail again, at 100% CPU
       dropOnePendingConnection();
-      return;
-    case ENOBUFS:  // memory pressure: the connection stays queued, try again next round
-    case ENOMEM:
       return;
     default:  // EBADF, EFAULT, EINVAL, ENOTSOCK: a bug in this program
       std::fprintf(stderr, "Acceptor::handleRead: accept4 on fd %d: %s\n", acceptSocket_.fd(),
@@ -90,6 +89,10 @@ void Acceptor::handleRead() {
 // It is only airtight on one thread: another thread may grab the freed slot first. Then accept
 // fails again, or the reserve cannot be taken back, and we are called again next round and
 // retry: no worse than without the technique, until a descriptor is free again.
+// Out of kernel memory (ENOBUFS, ENOMEM) we shed load the same way: closing the reserve gives
+// back a little memory, and the connection we accept into it is one fewer to keep queued. If
+// memory stays short, the accept fails again and so does every retry, round after round: the
+// loop then spins until memory is freed (a pause would need a timer, which this loop lacks).
 void Acceptor::dropOnePendingConnection() {
   reservedFd_ = Socket();             // close the reserve: one slot is free
   acceptSocket_.acceptNonBlocking();  // the returned Socket closes the connection at once

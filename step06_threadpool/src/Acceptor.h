@@ -2,7 +2,8 @@
 //
 // When the listening socket becomes readable, the Acceptor accepts one connection and hands the
 // new Socket (non-blocking, close-on-exec) to its NewConnectionCallback, which takes ownership.
-// It also implements the reserved-descriptor defence against running out of file descriptors.
+// It also implements the reserved-descriptor defence against running out of file descriptors
+// (used as well when the kernel is short of memory for a new socket, ENOBUFS/ENOMEM).
 // Owns: the listening Socket, its Channel and one reserved fd on /dev/null.
 // Borrows: the EventLoop (does not own).
 // Thread safety: created on any thread; listen(), the callback and destruction happen on the

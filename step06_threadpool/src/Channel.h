@@ -8,11 +8,16 @@
 //
 // Borrows: the EventLoop it registers with (does not own; must outlive the Channel).
 // Thread safety: the callback setters may be called from any thread before the Channel is
-// enabled; everything else is [loop thread], asserted by the EventLoop.
+// enabled, provided the Channel then reaches the loop thread through a hand-off that
+// synchronises (runInLoop(), a mutex, the start of the thread): without one, the loop thread may
+// not see the callbacks. Everything else is [loop thread], asserted by the EventLoop.
 // Lifetime: a Channel must be removed from the poller (remove()) before it is destroyed, and
 // must not be destroyed from inside its own handleEvent(); the destructor aborts on either. An
 // owner kept by shared_ptr (TcpConnection) ties itself to its Channel, and so lives at least
 // until the dispatch of the current event is over (tie()).
+// A callback may remove and then destroy another Channel, even one that was ready in the same
+// iteration and still waits to be dispatched: EventLoop::removeChannel() drops it from the
+// loop's list of active Channels.
 #pragma once
 
 #include <sys/epoll.h>
@@ -58,8 +63,9 @@ class Channel {
   void setReadCallback(EventCallback cb) { readCallback_ = std::move(cb); }
   /// [any thread, before enabling] Called for EPOLLOUT: the socket can take more bytes.
   void setWriteCallback(EventCallback cb) { writeCallback_ = std::move(cb); }
-  /// [any thread, before enabling] Called for EPOLLHUP without EPOLLIN: both directions are shut
-  /// and nothing is left to read.
+  /// [any thread, before enabling] Called for EPOLLHUP without EPOLLIN: a hang-up reported while
+  /// EPOLLIN is not watched (for TCP, a hang-up comes with EPOLLIN when EPOLLIN is watched). The
+  /// connection is over; unread input, if any, is abandoned.
   void setCloseCallback(EventCallback cb) { closeCallback_ = std::move(cb); }
   /// [any thread, before enabling] Called for EPOLLERR: the socket has a pending error (read it
   /// with SO_ERROR).
@@ -118,8 +124,9 @@ class Channel {
   void setIndex(int index) { index_ = index; }
 
   /// [loop thread] Forgets this Channel in the poller (unregistering the fd if needed). Required
-  /// before the Channel is destroyed; safe during a dispatch round (see
-  /// EPollPoller::removeChannel).
+  /// before the Channel is destroyed; safe during a dispatch round, and the caller may destroy
+  /// the Channel right after, even when it waits further down the round's active list (see
+  /// EventLoop::removeChannel).
   void remove();
 
  private:

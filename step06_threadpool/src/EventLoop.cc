@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -57,9 +58,11 @@ EventLoop::EventLoop()
                  static_cast<void*>(t_loopInThisThread), threadName(threadId_).c_str());
     std::abort();
   }
-  t_loopInThisThread = this;
   wakeupChannel_.setReadCallback([this] { handleWakeup(); });
-  wakeupChannel_.enableReading();
+  wakeupChannel_.enableReading();  // may throw (epoll_ctl: ENOMEM, ENOSPC)
+  // Last, after everything that can throw: a constructor that throws runs no destructor, and
+  // would leave this thread marked as owning a loop that no longer exists.
+  t_loopInThisThread = this;
 }
 //! [constructor]
 
@@ -104,10 +107,15 @@ void EventLoop::quit() {
 
 //! [dispatchActiveChannels]
 void EventLoop::dispatchActiveChannels() {
-  // A callback may remove a Channel that is still further down this list; removal clears its
-  // revents, so handleEvent() does nothing for it (EPollPoller::removeChannel). Destroying a
-  // Channel is another matter: its owner defers that with queueInLoop() to phase 3.
-  for (Channel* channel : activeChannels_) channel->handleEvent();
+  // A callback may remove, and then destroy, a Channel that is still further down this list:
+  // removeChannel() overwrites its entries with nullptr, so the loop never touches it again.
+  // (A Channel must not destroy itself inside its own handleEvent(): its owner defers that with
+  // queueInLoop() to phase 3.)
+  dispatching_ = true;
+  for (Channel* channel : activeChannels_) {
+    if (channel != nullptr) channel->handleEvent();
+  }
+  dispatching_ = false;
 }
 //! [dispatchActiveChannels]
 
@@ -194,10 +202,18 @@ void EventLoop::updateChannel(Channel* channel) {
   poller_->updateChannel(channel);
 }
 
+//! [removeChannel]
 void EventLoop::removeChannel(Channel* channel) {
   assertInLoopThread();
   poller_->removeChannel(channel);
+  // The caller may destroy the Channel as soon as we return. During the dispatch it may still
+  // wait in the active list, behind the callback that removes it: forget it there.
+  if (dispatching_) {
+    std::replace(activeChannels_.begin(), activeChannels_.end(), channel,
+                 static_cast<Channel*>(nullptr));
+  }
 }
+//! [removeChannel]
 
 bool EventLoop::hasChannel(Channel* channel) {
   assertInLoopThread();

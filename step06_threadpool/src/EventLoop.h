@@ -63,7 +63,9 @@ class EventLoop {
 
   /// [loop thread] Called by Channel::update(): forwards to the poller.
   void updateChannel(Channel* channel);
-  /// [loop thread] Called by Channel::remove(): forwards to the poller.
+  /// [loop thread] Called by Channel::remove(): forwards to the poller, and during the
+  /// dispatch also drops `channel` from the Channels still to be dispatched, so a callback may
+  /// remove and then destroy another Channel that was ready in the same iteration.
   void removeChannel(Channel* channel);
   /// [loop thread] Whether `channel` is registered with this loop.
   bool hasChannel(Channel* channel);
@@ -90,8 +92,10 @@ class EventLoop {
 
   // Loop thread only.
   bool callingPendingFunctors_ = false;  ///< in the functor phase
+  bool dispatching_ = false;             ///< in the dispatch phase (walking activeChannels_)
   std::unique_ptr<EPollPoller> poller_;
-  EPollPoller::ChannelList activeChannels_;  ///< what the last poll reported
+  /// What the last poll reported; a Channel removed during the dispatch becomes nullptr.
+  EPollPoller::ChannelList activeChannels_;
   Socket wakeupFd_;        ///< an eventfd (not a socket: Socket is our RAII owner of an fd)
   Channel wakeupChannel_;  ///< reads wakeupFd_ back to zero
 

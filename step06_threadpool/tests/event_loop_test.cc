@@ -9,10 +9,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -39,6 +42,13 @@ class LoopThread {
   ~LoopThread() {
     loop_->quit();
     release_.set_value();
+    // Bounded: a loop that never returns would hang the whole test program, silently, until
+    // ctest's timeout. Exit instead, saying why (the thread cannot be joined or detached safely:
+    // it still uses this object).
+    if (finished_.wait_for(10s) != std::future_status::ready) {
+      ADD_FAILURE() << "the loop thread did not return from loop() within 10 s of quit()";
+      std::_Exit(1);
+    }
     thread_.join();
   }
   EventLoop* loop() const { return loop_; }
@@ -75,25 +85,49 @@ void waitUntilLooping(EventLoop* loop) {
   ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
 }
 
-/// Waits (bounded) until thread `tid` of this process sits in epoll_wait, as
-/// /proc/self/task/<tid>/syscall shows (proc(5): the number of the blocking system call).
+std::string taskPath(pid_t tid, const char* entry) {
+  return "/proc/self/task/" + std::to_string(tid) + "/" + entry;
+}
+
+/// Whether /proc/self/task/<tid>/syscall can be read here: it needs ptrace access to the
+/// thread (proc(5)), which some containers deny.
+bool canReadSyscall(pid_t tid) {
+  std::ifstream in(taskPath(tid, "syscall"));
+  std::string first;  // a system call number, or "running"
+  return static_cast<bool>(in >> first);
+}
+
+/// The State letter of /proc/self/task/<tid>/stat: 'S' asleep, 'R' running or runnable.
+char taskState(pid_t tid) {
+  std::ifstream in(taskPath(tid, "stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = text.rfind(')');  // "tid (comm) S ...": comm may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '?';
+}
+
+/// Waits (bounded) until thread `tid` of this process sleeps in epoll_wait, as
+/// /proc/self/task/<tid>/syscall (proc(5): the number of the blocking system call) and the
+/// thread's State show. Both: a thread preempted inside an epoll_wait that returns at once
+/// (a loop that spins) shows the number too, but its state is R, never S.
 /// Watching another thread block has no event to wait on; polling /proc is the only way.
 bool waitUntilInEpollWait(pid_t tid, std::chrono::milliseconds timeout = 5s) {
-  const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
-    std::ifstream in(path);
+    std::ifstream in(taskPath(tid, "syscall"));
     long number = -1;
     if (in >> number) {
+      bool epollWait = number == SYS_epoll_pwait || number == SYS_epoll_pwait2;
 #ifdef SYS_epoll_wait
-      if (number == SYS_epoll_wait) return true;
+      epollWait = epollWait || number == SYS_epoll_wait;
 #endif
-      if (number == SYS_epoll_pwait || number == SYS_epoll_pwait2) return true;
+      if (epollWait && taskState(tid) == 'S') return true;
     }
     std::this_thread::sleep_for(1ms);
   }
   return false;
 }
+
+constexpr const char* kNoSyscallFile = "cannot read /proc/self/task/<tid>/syscall here";
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -204,7 +238,8 @@ TEST(EventLoop, FunctorQueuedFromAFunctorRunsPromptlyWithoutDeadlock) {
 TEST(EventLoop, QuitFromAnotherThreadReturnsPromptlyWhenNoFdIsActive) {
   LoopThread thread;
   waitUntilLooping(thread.loop());
-  waitUntilInEpollWait(thread.tid());  // asleep, with 10 s to go
+  if (!canReadSyscall(thread.tid())) GTEST_SKIP() << kNoSyscallFile;
+  EXPECT_TRUE(waitUntilInEpollWait(thread.tid())) << "not seen asleep, with 10 s to go";
   auto start = Clock::now();
   thread.loop()->quit();
   ASSERT_EQ(thread.finished().wait_for(5s), std::future_status::ready);
@@ -245,12 +280,28 @@ TEST(EventLoopPitfall, FunctorQueuedWhileTheLoopSleepsRunsWithinASecond) {
   std::promise<Clock::time_point> ran;  // outlives the loop thread, declared first
   LoopThread thread;
   waitUntilLooping(thread.loop());
+  if (!canReadSyscall(thread.tid())) GTEST_SKIP() << kNoSyscallFile;
   EXPECT_TRUE(waitUntilInEpollWait(thread.tid())) << "the loop thread was not seen asleep";
   auto start = Clock::now();
   thread.loop()->queueInLoop([&] { ran.set_value(Clock::now()); });
   auto future = ran.get_future();
   ASSERT_EQ(future.wait_for(15s), std::future_status::ready);
   EXPECT_LT(std::chrono::duration<double>(future.get() - start).count(), 1.0);
+}
+
+// Pitfall: a wakeup eventfd that is never read back stays readable (level-triggered), and
+// every epoll_wait after the first wakeup returns at once: the loop spins at 100% CPU.
+TEST(EventLoopPitfall, LoopSleepsAgainAfterAWakeup) {
+  LoopThread thread;
+  waitUntilLooping(thread.loop());
+  if (!canReadSyscall(thread.tid())) GTEST_SKIP() << kNoSyscallFile;
+  for (int round = 0; round < 3; ++round) {
+    auto ran = std::make_shared<std::promise<void>>();  // outlives us if the wait times out
+    auto future = ran->get_future();
+    thread.loop()->queueInLoop([ran] { ran->set_value(); });  // from another thread: a wakeup
+    ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+    ASSERT_TRUE(waitUntilInEpollWait(thread.tid())) << "not asleep again after wakeup " << round;
+  }
 }
 
 TEST(EventLoopPitfall, FunctorQueuedOnTheLoopThreadBeforeLoopRunsWithoutWaiting) {
@@ -292,6 +343,40 @@ TEST(EventLoopPitfall, QuittingWithFunctorsPendingNeitherCrashesNorLeaks) {
   }
   EXPECT_EQ(ran, 0);
   EXPECT_TRUE(watch.expired()) << "a pending functor's captures outlived the loop";
+}
+
+// Pitfall: a callback that removes and destroys another Channel that was ready in the same
+// iteration. Without EventLoop::removeChannel's care, the loop's active list would still hold
+// the destroyed Channel and dispatch to freed memory (ASan reports a heap-use-after-free).
+TEST(EventLoopPitfall, CallbackMayRemoveAndDestroyAnotherReadyChannel) {
+  TestReactor reactor;
+  auto [a1, b1] = socketPair();
+  auto [a2, b2] = socketPair();
+  std::unique_ptr<Channel> first = std::make_unique<Channel>(reactor.owner(), a1.fd());
+  std::unique_ptr<Channel> second = std::make_unique<Channel>(reactor.owner(), a2.fd());
+  int runs = 0;
+  // Whichever the kernel reports first removes and destroys the other.
+  auto destroy = [&runs](std::unique_ptr<Channel>& other) {
+    ++runs;
+    if (!other) return;
+    other->disableAll();
+    other->remove();
+    other.reset();
+  };
+  first->setReadCallback([&] { destroy(second); });
+  second->setReadCallback([&] { destroy(first); });
+  first->enableReading();
+  second->enableReading();
+  ASSERT_EQ(::write(b1.fd(), "x", 1), 1);
+  ASSERT_EQ(::write(b2.fd(), "x", 1), 1);
+  reactor.runOnce();  // both ready in this one iteration
+  EXPECT_EQ(runs, 1) << "the destroyed Channel's callback ran";
+  EXPECT_NE(first == nullptr, second == nullptr) << "exactly one Channel is left";
+  for (auto* left : {first.get(), second.get()}) {
+    if (left == nullptr) continue;
+    left->disableAll();
+    left->remove();
+  }
 }
 
 // Pitfall: a Channel destroyed while registered leaves a dangling pointer in the poller.
