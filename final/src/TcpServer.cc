@@ -1,0 +1,101 @@
+#include "TcpServer.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "Acceptor.h"
+#include "EventLoop.h"
+
+namespace net {
+
+TcpServer::TcpServer(EventLoop* loop, const InetAddress& listenAddr, std::string name,
+                     bool reusePort)
+    : loop_(loop),
+      name_(std::move(name)),
+      acceptor_(std::make_unique<Acceptor>(loop, listenAddr, reusePort)),
+      ipPort_(acceptor_->listenAddress().toIpPort()),
+      threadPool_(std::make_unique<EventLoopThreadPool>(loop, name_ + "-io")) {
+  // `this` is safe: the Acceptor is ours and dies with us.
+  acceptor_->setNewConnectionCallback(
+      [this](Socket socket, const InetAddress& peer) { newConnection(std::move(socket), peer); });
+}
+
+//! [destructor]
+TcpServer::~TcpServer() {
+  loop_->assertInLoopThread();
+  for (auto& item : connections_) {
+    TcpConnectionPtr conn = std::move(item.second);
+    // Unregister now (or, for a connection on another loop, as soon as that loop gets to it)...
+    conn->getLoop()->runInLoop([conn] { conn->connectDestroyed(); });
+    // ...but let the last reference go in the functor phase of the connection's loop: we may
+    // be inside a callback of the dispatch phase, and a Channel destroyed there could still be
+    // in the round's list of active Channels. The socket closes (the peer sees EOF) when this
+    // functor is done with, unless the application holds a reference of its own.
+    conn->getLoop()->queueInLoop([conn] {});
+  }
+}
+//! [destructor]
+
+InetAddress TcpServer::listenAddress() const { return acceptor_->listenAddress(); }
+
+void TcpServer::setThreadNum(int numThreads) { threadPool_->setThreadNum(numThreads); }
+
+void TcpServer::start() {
+  if (started_.exchange(true)) return;
+  loop_->runInLoop([this] {
+    threadPool_->start(threadInitCallback_);
+    acceptor_->listen();  // after the pool: the first connection already has a loop to go to
+  });
+}
+
+size_t TcpServer::connectionCount() const {
+  loop_->assertInLoopThread();
+  return connections_.size();
+}
+
+//! [newConnection]
+void TcpServer::newConnection(Socket socket, const InetAddress& peerAddr) {
+  loop_->assertInLoopThread();
+  EventLoop* ioLoop = threadPool_->getNextLoop();
+  std::string connName = name_ + "-" + ipPort_ + "#" + std::to_string(nextConnId_++);
+  InetAddress localAddr = socket.localAddress();
+  auto conn =
+      std::make_shared<TcpConnection>(ioLoop, connName, std::move(socket), localAddr, peerAddr);
+  connections_[connName] = conn;
+  conn->setConnectionCallback(connectionCallback_);
+  conn->setMessageCallback(messageCallback_);
+  conn->setWriteCompleteCallback(writeCompleteCallback_);
+  // `this` is safe: the server outlives its connections' registration (see the destructor).
+  conn->setCloseCallback([this](const TcpConnectionPtr& c) { removeConnection(c); });
+  // From here on the connection belongs to ioLoop's thread. The callbacks set above happen
+  // before the functor runs (the loop's queue is a mutex hand-off).
+  ioLoop->runInLoop([conn] { conn->connectEstablished(); });
+}
+//! [newConnection]
+
+//! [removeConnection]
+void TcpServer::removeConnection(const TcpConnectionPtr& conn) {
+  // On conn's loop thread (from handleClose), but the map belongs to the main loop: hop there.
+  // The server may be destroyed before the main loop runs the functor (its destructor has then
+  // taken care of conn already), hence the weak_ptr instead of trusting `this`.
+  std::weak_ptr<void> alive = alive_;
+  loop_->runInLoop([this, alive, conn] {
+    if (alive.lock()) removeConnectionInLoop(conn);
+  });
+}
+
+void TcpServer::removeConnectionInLoop(const TcpConnectionPtr& conn) {
+  loop_->assertInLoopThread();
+  if (connections_.erase(conn->name()) != 1) {
+    std::fprintf(stderr, "TcpServer %s: closing unknown connection %s\n", name_.c_str(),
+                 conn->name().c_str());
+    std::abort();
+  }
+  // We are inside conn's own event handling (handleClose). connectDestroyed() removes its
+  // Channel from the loop, so it runs after this round of events instead of now; the functor's
+  // copy of conn is what keeps the connection alive until then.
+  conn->getLoop()->queueInLoop([conn] { conn->connectDestroyed(); });
+}
+//! [removeConnection]
+
+}  // namespace net

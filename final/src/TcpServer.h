@@ -1,0 +1,102 @@
+// TcpServer: accepts connections on one address and keeps them until they close.
+//
+// The application sets its callbacks, calls start(), and runs the loop. Each accepted socket
+// becomes a TcpConnection named "<server name>-<ip:port>#<n>", stored in the server's map until
+// it closes; the application sees it through the connection and message callbacks.
+// With setThreadNum(N > 0) the loop given to the constructor (the main reactor) only accepts,
+// and each connection lives on one of N loop threads (the sub reactors), chosen round robin:
+// all its callbacks run on that thread.
+// Owns: the Acceptor, the loop threads, and a reference to every open connection.
+// Borrows: the EventLoop (does not own); it must outlive the server.
+// Thread safety: start() and listenAddress() may be called from any thread; the setters before
+// start(); everything else, destruction included, on the main loop's thread (asserted).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "Callbacks.h"
+#include "EventLoopThreadPool.h"
+#include "InetAddress.h"
+#include "Socket.h"
+#include "TcpConnection.h"
+
+namespace net {
+
+class Acceptor;
+class EventLoop;
+
+/// A TCP server on one EventLoop: the Acceptor's new sockets become TcpConnections whose
+/// events go to the application's callbacks.
+class TcpServer {
+ public:
+  /// Binds `listenAddr` (throws std::system_error, e.g. EADDRINUSE); listening starts with
+  /// start(). `name` prefixes the connections' names. `reusePort` sets SO_REUSEPORT, so several
+  /// servers may share the port. [any thread]
+  TcpServer(EventLoop* loop, const InetAddress& listenAddr, std::string name,
+            bool reusePort = false);
+  /// Stops listening and closes every connection: each is reported down on its own loop, and
+  /// its socket is closed (the peer sees EOF) unless the application still holds the
+  /// TcpConnectionPtr. Then quits and joins the loop threads. [loop thread]
+  ~TcpServer();
+  TcpServer(const TcpServer&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
+
+  /// The server's name. [any thread]
+  const std::string& name() const { return name_; }
+  /// The loop that accepts connections. [any thread]
+  EventLoop* getLoop() const { return loop_; }
+  /// The bound address, with the real port after binding port 0. [any thread]
+  InetAddress listenAddress() const;
+
+  /// Called when a connection goes up and when it goes down. [before start()]
+  void setConnectionCallback(ConnectionCallback cb) { connectionCallback_ = std::move(cb); }
+  /// Called with a connection's input Buffer after each read. Without one, received bytes are
+  /// discarded.
+  /// [before start()]
+  void setMessageCallback(MessageCallback cb) { messageCallback_ = std::move(cb); }
+  /// Called when a connection's output has all been written to the kernel. [before start()]
+  void setWriteCompleteCallback(WriteCompleteCallback cb) {
+    writeCompleteCallback_ = std::move(cb);
+  }
+
+  /// How many sub loop threads serve the connections; 0 (the default) serves them on the main
+  /// loop. [before start()]
+  void setThreadNum(int numThreads);
+  /// Runs on each sub loop thread before its loop starts (on the main loop when there are
+  /// none). [before start()]
+  void setThreadInitCallback(ThreadInitCallback cb) { threadInitCallback_ = std::move(cb); }
+
+  /// Starts the loop threads, then listens. Idempotent: later calls do nothing. Runs on the
+  /// main loop's thread: at once when called there, else when the loop gets to it.
+  /// [any thread]
+  void start();
+
+  /// The number of open connections in the server's map. [loop thread]
+  size_t connectionCount() const;
+
+ private:
+  void newConnection(Socket socket, const InetAddress& peerAddr);
+  void removeConnection(const TcpConnectionPtr& conn);
+  void removeConnectionInLoop(const TcpConnectionPtr& conn);
+
+  EventLoop* loop_;  // does not own
+  const std::string name_;
+  std::unique_ptr<Acceptor> acceptor_;
+  const std::string ipPort_;  ///< the listen address, part of every connection's name
+  /// Expires when the server is gone: a removal queued on the main loop by a sub loop checks
+  /// it before touching the server. Declared before threadPool_, so it outlives the threads.
+  std::shared_ptr<void> alive_ = std::make_shared<char>();
+  std::unique_ptr<EventLoopThreadPool> threadPool_;  ///< destroyed first: joins the threads
+  ConnectionCallback connectionCallback_;
+  MessageCallback messageCallback_;
+  WriteCompleteCallback writeCompleteCallback_;
+  ThreadInitCallback threadInitCallback_;
+  std::atomic<bool> started_{false};
+  int nextConnId_ = 1;                                   ///< [loop thread]
+  std::map<std::string, TcpConnectionPtr> connections_;  ///< [loop thread]
+};
+
+}  // namespace net

@@ -1,0 +1,304 @@
+// The http_server program end to end, through raw sockets: responses in order for pipelined
+// requests, HEAD, keep-alive and the two ways a connection ends (Connection: close, HTTP/1.0),
+// malformed input answered with an error status and a close, and one request made by curl.
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "HttpRequest.h"
+#include "TestUtil.h"
+
+using namespace net;
+using namespace net::test;
+
+namespace {
+
+/// One parsed response.
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string, CaseInsensitiveLess> headers;
+  std::string body;
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+/// Reads one response from `fd`; bytes read beyond it (the next pipelined response) stay in
+/// `*pending`. A response to HEAD has no body whatever its Content-Length says. Nothing when the
+/// connection ended or stayed silent first.
+std::optional<Response> readResponse(int fd, std::string* pending, bool head = false) {
+  auto fill = [&](size_t want) {
+    while (pending->size() < want) {
+      ReadResult more = readSome(fd, 1);
+      if (more.data.empty()) return false;
+      *pending += more.data;
+    }
+    return true;
+  };
+  size_t end;
+  while ((end = pending->find("\r\n\r\n")) == std::string::npos) {
+    if (!fill(pending->size() + 1)) return std::nullopt;
+  }
+  Response response;
+  std::string head_text = pending->substr(0, end);
+  pending->erase(0, end + 4);
+  size_t lineEnd = head_text.find("\r\n");
+  std::string statusLine = head_text.substr(0, lineEnd);
+  if (statusLine.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
+  response.status = std::stoi(statusLine.substr(9, 3));
+  while (lineEnd != std::string::npos) {
+    size_t next = head_text.find("\r\n", lineEnd + 2);
+    std::string line = head_text.substr(lineEnd + 2, next - lineEnd - 2);
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      response.headers[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+    lineEnd = next;
+  }
+  size_t length = std::stoul(
+      response.header("Content-Length").empty() ? "0" : response.header("Content-Length"));
+  if (head) return response;
+  if (!fill(length)) return std::nullopt;
+  response.body = pending->substr(0, length);
+  pending->erase(0, length);
+  return response;
+}
+
+/// A client connection to the server under test, with its unread bytes.
+struct Client {
+  Socket socket;
+  std::string pending;
+
+  explicit Client(uint16_t port) : socket(connectTo(port)) {}
+  bool send(const std::string& bytes) { return writeAll(socket.fd(), bytes); }
+  std::optional<Response> read(bool head = false) {
+    return readResponse(socket.fd(), &pending, head);
+  }
+  /// True when the server closed the connection and sent nothing more.
+  bool closedByServer() {
+    ReadResult rest = readToEnd(socket.fd());
+    return pending.empty() && rest.data.empty() && rest.eof;
+  }
+};
+
+std::string get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  ServerProcess server{HTTP_SERVER_PATH};
+  void SetUp() override { ASSERT_TRUE(server.ok()) << "first line was: " << server.banner(); }
+};
+
+TEST_F(HttpServerTest, ServesTheRoutesOnOneKeepAliveConnection) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello")));
+  auto hello = client.read();
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->status, 200);
+  EXPECT_EQ(hello->body, "Hello, World!");
+  EXPECT_EQ(hello->header("Content-Type"), "text/plain");
+  EXPECT_EQ(hello->header("Content-Length"), "13");
+  EXPECT_EQ(hello->header("Connection"), "keep-alive");
+
+  ASSERT_TRUE(client.send(get("/")));
+  auto index = client.read();
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(index->body.find("<html>"), std::string::npos);
+
+  ASSERT_TRUE(client.send(get("/missing")));
+  auto missing = client.read();
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->header("Connection"), "keep-alive");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsInTurn) {
+  Client client(server.port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client.send(get("/hello")));
+    auto response = client.read();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->body, "Hello, World!");
+  }
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello") + get("/missing") + get("/")));
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.read();
+    ASSERT_TRUE(response);
+    statuses.push_back(response->status);
+    if (i == 2) {
+      EXPECT_NE(response->body.find("<html>"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 404, 200}));
+}
+
+TEST_F(HttpServerTest, ALargePipelinedBatchIsAnsweredInOrder) {
+  // 2000 requests in one write: they span many reads on the server, so requests are cut at
+  // arbitrary points, and the answers (about 200 KB) exceed what one write(2) takes.
+  std::string batch;
+  for (int i = 0; i < 2000; ++i) batch += get(i % 3 == 0 ? "/missing" : "/hello");
+  Client client(server.port());
+  ASSERT_TRUE(client.send(batch));
+  for (int i = 0; i < 2000; ++i) {
+    auto response = client.read();
+    ASSERT_TRUE(response) << "response " << i;
+    ASSERT_EQ(response->status, i % 3 == 0 ? 404 : 200) << "response " << i;
+  }
+}
+
+TEST_F(HttpServerTest, RequestTrickledByteByByteIsServed) {
+  Client client(server.port());
+  int one = 1;
+  ::setsockopt(client.socket.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (char c : get("/hello")) ASSERT_TRUE(client.send(std::string(1, c)));
+  auto response = client.read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "Hello, World!");
+}
+
+TEST_F(HttpServerTest, HeadSendsTheHeadersOfGetWithoutTheBody) {
+  Client client(server.port());
+  // Pipelined: if HEAD's answer carried a body, it would be read as the start of the next one.
+  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n" + get("/hello")));
+  auto head = client.read(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Length"), "13");
+  auto body = client.read();
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->status, 200);
+  EXPECT_EQ(body->body, "Hello, World!");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsAnsweredThenClosed) {
+  Client client(server.port());
+  // The request after the "close" one must not be answered.
+  ASSERT_TRUE(client.send(get("/hello", "Connection: close\r\n") + get("/")));
+  auto response = client.read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "Hello, World!");
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\n\r\n"));
+  auto response = client.read();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "Hello, World!");
+  EXPECT_EQ(response->header("Connection"), "close");
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(HttpServerTest, Http10WithKeepAliveStaysOpen) {
+  Client client(server.port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    auto response = client.read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->header("Connection"), "keep-alive");
+  }
+}
+
+TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
+  Client client(server.port());
+  // The body must be consumed as the body, not read as the next request.
+  ASSERT_TRUE(
+      client.send("POST /hello HTTP/1.1\r\nHost: test\r\nContent-Length: 14\r\n\r\nGET / HTTP/1.1" +
+                  get("/hello")));
+  auto post = client.read();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->header("Allow"), "GET, HEAD");
+  auto next = client.read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "Hello, World!");
+}
+
+struct BadRequest {
+  const char* name;
+  const char* request;
+  int status;
+};
+
+class HttpServerErrors : public HttpServerTest, public ::testing::WithParamInterface<BadRequest> {};
+
+TEST_P(HttpServerErrors, AreAnsweredWithTheirStatusThenClosed) {
+  Client client(server.port());
+  // A good request first: the error must not disturb the answer already due.
+  ASSERT_TRUE(client.send(get("/hello") + GetParam().request));
+  auto first = client.read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  auto error = client.read();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->status, GetParam().status);
+  EXPECT_EQ(error->header("Connection"), "close");
+  EXPECT_TRUE(client.closedByServer());
+}
+
+std::string badRequestName(const ::testing::TestParamInfo<BadRequest>& param) {
+  return param.param.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Malformed, HttpServerErrors,
+    ::testing::Values(BadRequest{"Garbage", "GARBAGE\r\n\r\n", 400},
+                      BadRequest{"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+                      BadRequest{"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
+                      BadRequest{"Http2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+                      BadRequest{"Chunked",
+                                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                 501}),
+    badRequestName);
+
+TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
+  ServerProcess server(HTTP_SERVER_PATH, {"--threads", "2"});
+  ASSERT_TRUE(server.ok());
+  std::vector<Client> clients;
+  for (int i = 0; i < 4; ++i) clients.emplace_back(server.port());
+  for (Client& client : clients) ASSERT_TRUE(client.send(get("/hello")));
+  for (Client& client : clients) {
+    auto response = client.read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, "Hello, World!");
+  }
+}
+
+TEST_F(HttpServerTest, AnswersCurl) {
+  if (std::system("command -v curl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "curl is not installed (apt-get install curl)";
+  }
+  std::string command =
+      "curl -s -i --max-time 5 http://127.0.0.1:" + std::to_string(server.port()) + "/hello";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+  EXPECT_EQ(::pclose(pipe), 0);
+  EXPECT_EQ(output.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << output;
+  EXPECT_NE(output.find("Content-Length: 13\r\n"), std::string::npos) << output;
+  EXPECT_EQ(output.substr(output.size() - 17), "\r\n\r\nHello, World!") << output;
+}
+
+}  // namespace
