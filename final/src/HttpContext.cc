@@ -6,58 +6,20 @@
 #include <limits>
 
 #include "Buffer.h"
+#include "HttpSyntax.h"
 
 namespace net {
 
-namespace {
-
-// Character classes and small parsers of RFC 9110/9112. Some are used only inside assignment
-// regions, hence [[maybe_unused]]: the student version must still compile without warnings.
-
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-/// tchar of RFC 9110 section 5.6.2: the characters of a method or a field name.
-bool isTchar(char c) {
-  if (isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-[[maybe_unused]] bool isToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), isTchar);
-}
-
-/// A field value may hold HTAB, SP, visible ASCII and obs-text (bytes >= 0x80), but no other
-/// control character: RFC 9110 section 5.5 (CR, LF and NUL "MUST" be rejected or replaced).
-[[maybe_unused]] bool isFieldValueChar(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-
-/// A request-target is visible ASCII only: anything else must be percent-encoded (RFC 3986).
-bool isTargetChar(char c) { return c > 0x20 && c < 0x7f; }
-
-[[maybe_unused]] std::string_view trimOws(std::string_view s) {
-  size_t first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  size_t last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
-/// Parses 1*DIGIT into `*value`; false when empty, not all digits, or too large for uint64_t.
-[[maybe_unused]] bool parseDecimal(std::string_view s, uint64_t* value) {
-  if (s.empty()) return false;
-  uint64_t result = 0;
-  for (char c : s) {
-    if (!isDigit(c)) return false;
-    auto digit = static_cast<uint64_t>(c - '0');
-    if (result > (std::numeric_limits<uint64_t>::max() - digit) / 10) return false;
-    result = result * 10 + digit;
-  }
-  *value = result;
-  return true;
-}
-
-}  // namespace
+using syntax::isAuthority;
+using syntax::isChunkExtensions;
+using syntax::isDigit;
+using syntax::isFieldValueChar;
+using syntax::isHexDigit;
+using syntax::isTargetChar;
+using syntax::isToken;
+using syntax::nextListElement;
+using syntax::parseDecimal;
+using syntax::trimOws;
 
 const char* HttpContext::stateToString(State state) {
   switch (state) {
@@ -67,6 +29,14 @@ const char* HttpContext::stateToString(State state) {
       return "kExpectHeaders";
     case State::kExpectBody:
       return "kExpectBody";
+    case State::kExpectChunkSize:
+      return "kExpectChunkSize";
+    case State::kExpectChunkData:
+      return "kExpectChunkData";
+    case State::kExpectChunkEnd:
+      return "kExpectChunkEnd";
+    case State::kExpectTrailers:
+      return "kExpectTrailers";
     case State::kGotAll:
       return "kGotAll";
     case State::kError:
@@ -95,6 +65,18 @@ bool HttpContext::parseRequest(Buffer* buf) {
       case State::kExpectBody:
         progress = parseBody(buf);
         break;
+      case State::kExpectChunkSize:
+        progress = parseChunkSize(buf);
+        break;
+      case State::kExpectChunkData:
+        progress = parseChunkData(buf);
+        break;
+      case State::kExpectChunkEnd:
+        progress = parseChunkEnd(buf);
+        break;
+      case State::kExpectTrailers:
+        progress = parseTrailerLine(buf);
+        break;
       case State::kGotAll:
       case State::kError:
         progress = false;
@@ -106,11 +88,25 @@ bool HttpContext::parseRequest(Buffer* buf) {
 }
 //! [parseRequest]
 
+bool HttpContext::expectsContinue() const {
+  // Owed only while the body is still being waited for: once the request is complete (or
+  // refused) the final response follows at once, and RFC 9110 section 10.1.1 lets a server skip
+  // the 100 when it has already received the content.
+  const bool waitingForBody = state_ == State::kExpectBody || state_ == State::kExpectChunkSize ||
+                              state_ == State::kExpectChunkData ||
+                              state_ == State::kExpectChunkEnd || state_ == State::kExpectTrailers;
+  return continueOwed_ && waitingForBody;
+}
+
 void HttpContext::reset() {
   state_ = State::kExpectRequestLine;
   request_.clear();
-  headerCount_ = 0;
+  fieldCount_ = 0;
+  fieldBytes_ = 0;
   bodyRemaining_ = 0;
+  chunkRemaining_ = 0;
+  absoluteForm_ = false;
+  continueOwed_ = false;
   errorStatus_ = 0;
   errorDetail_.clear();
 }
@@ -162,6 +158,92 @@ bool HttpContext::parseBody(Buffer* buf) {
   return n > 0;
 }
 
+//! [chunkStates]
+// chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 section 7.1), where
+// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF and last-chunk = 1*("0") [ chunk-ext ]
+// CRLF. The size line is a line like any other (bounded by maxHeaderLine, extensions and all).
+bool HttpContext::parseChunkSize(Buffer* buf) {
+  std::string_view line;
+  if (!takeLine(buf, limits_.maxHeaderLine, 400, &line)) return false;
+  const bool ok = processChunkSize(line);
+  buf->retrieve(line.size() + 2);
+  return ok;
+}
+
+bool HttpContext::parseChunkData(Buffer* buf) {
+  size_t n = static_cast<size_t>(std::min<uint64_t>(buf->readableBytes(), chunkRemaining_));
+  if (n == 0) return false;
+  request_.appendBody(buf->peek(), n);
+  buf->retrieve(n);
+  chunkRemaining_ -= n;
+  if (chunkRemaining_ == 0) transition(State::kExpectChunkEnd);
+  return true;
+}
+
+// The CRLF after chunk-data. A wrong byte is refused as soon as it arrives: nothing that follows
+// could make it right, so the answer does not depend on how the bytes were split.
+bool HttpContext::parseChunkEnd(Buffer* buf) {
+  std::string_view end = buf->view().substr(0, 2);
+  if ((!end.empty() && end[0] != '\r') || (end.size() == 2 && end[1] != '\n')) {
+    return fail(400, "chunk data not followed by CRLF");
+  }
+  if (end.size() < 2) return false;
+  buf->retrieve(2);
+  transition(State::kExpectChunkSize);
+  return true;
+}
+
+bool HttpContext::parseTrailerLine(Buffer* buf) {
+  std::string_view line;
+  if (!takeLine(buf, limits_.maxHeaderLine, 431, &line)) return false;
+  bool ok = true;
+  if (line.empty()) {
+    transition(State::kGotAll);  // the final CRLF of the chunked body
+  } else {
+    ok = processTrailerLine(line);
+  }
+  buf->retrieve(line.size() + 2);
+  return ok;
+}
+//! [chunkStates]
+
+//! [processChunkSize]
+bool HttpContext::processChunkSize(std::string_view line) {
+  // STUDENT-BEGIN(http-chunk-size): parse the hex size, check the extensions, pick the next state
+  // STUDENT-STUB: (void)line;
+  // STUDENT-STUB: return fail(501, "chunked bodies are not implemented");
+  // chunk-size = 1*HEXDIG; no sign, no "0x", no whitespace before the extensions' ';'.
+  uint64_t size = 0;
+  size_t i = 0;
+  for (; i < line.size() && isHexDigit(line[i]); ++i) {
+    if (size > (std::numeric_limits<uint64_t>::max() >> 4))
+      return fail(400, "chunk size overflows");
+    char c = line[i];
+    int digit = isDigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+    size = size * 16 + static_cast<uint64_t>(digit);
+  }
+  if (i == 0) return fail(400, "bad chunk size");
+  // RFC 9112 section 7.1.1: a recipient MUST ignore extensions it does not understand (all of
+  // them, here), but they must still be well-formed: a lax reading of this line is a known way to
+  // make two parsers disagree on where a chunk ends.
+  if (!isChunkExtensions(line.substr(i))) return fail(400, "bad chunk extension");
+  if (size == 0) {
+    // The last-chunk: the trailer section follows, counted on its own against the field limits.
+    fieldCount_ = 0;
+    fieldBytes_ = 0;
+    transition(State::kExpectTrailers);
+    return true;
+  }
+  if (size > limits_.maxBody - request_.body().size()) {
+    return fail(413, "body larger than the limit");  // decided before the chunk's data is read
+  }
+  chunkRemaining_ = size;
+  transition(State::kExpectChunkData);
+  return true;
+  // STUDENT-END(http-chunk-size)
+}
+//! [processChunkSize]
+
 //! [processRequestLine]
 // request-line = method SP request-target SP HTTP-version (RFC 9112 section 3), with exactly one SP
 // between the parts: the lenient whitespace parsing the RFC permits is what request smuggling feeds
@@ -196,105 +278,257 @@ bool HttpContext::processRequestLine(std::string_view line) {
 }
 //! [processRequestLine]
 
-// The forms of request-target (RFC 9112 section 3.2): origin-form "/path?query" (the usual one),
-// absolute-form "http://host/path?query" (which a server MUST accept, 3.2.2), and asterisk-form "*"
-// (OPTIONS only, 3.2.4). authority-form belongs to CONNECT, which a plain server does not serve.
+//! [processTarget]
+// The four forms of request-target (RFC 9112 section 3.2): origin-form "/path?query" (the usual
+// one), absolute-form "http://host/path?query" (which a server MUST accept, 3.2.2), asterisk-form
+// "*" (OPTIONS only, 3.2.4) and authority-form "host:port" (CONNECT only, 3.2.3; refused with 501,
+// as this server is no tunnel). The path is percent-decoded here, once, so that routing and the
+// file resolver see the same bytes and no later stage decodes "%252e" into "%2e" into ".".
 bool HttpContext::processTarget(std::string_view target) {
   if (target.empty() || !std::all_of(target.begin(), target.end(), isTargetChar)) {
     return fail(400, "bad request target");
+  }
+  request_.setTarget(target);
+  if (request_.method() == "CONNECT") {
+    if (!isAuthority(target, /*portRequired=*/true)) return fail(400, "CONNECT needs host:port");
+    return fail(501, "CONNECT is not supported");
   }
   if (target == "*") {
     if (request_.method() != "OPTIONS") return fail(400, "'*' target is for OPTIONS only");
     request_.setPath(target);
     return true;
   }
-  if (target[0] != '/') {
-    size_t scheme = target.find("://");
-    if (scheme == std::string_view::npos || scheme == 0) return fail(400, "bad request target");
-    size_t pathStart = target.find_first_of("/?", scheme + 3);
-    target = pathStart == std::string_view::npos ? std::string_view() : target.substr(pathStart);
+  std::string_view pathAndQuery = target;
+  if (target[0] != '/' && !processAbsoluteForm(target, &pathAndQuery)) return false;
+
+  size_t question = pathAndQuery.find('?');
+  std::string_view rawPath = pathAndQuery.substr(0, question);
+  std::string path;
+  switch (syntax::percentDecode(rawPath.empty() ? "/" : rawPath, &path)) {
+    case syntax::DecodeResult::kOk:
+      break;
+    case syntax::DecodeResult::kMalformed:
+      return fail(400, "malformed percent-encoding in path");
+    case syntax::DecodeResult::kNulCharacter:
+      return fail(400, "encoded NUL in path");
   }
-  size_t question = target.find('?');
-  std::string_view path = target.substr(0, question);
-  request_.setPath(path.empty() ? "/" : path);
-  if (question != std::string_view::npos) request_.setQuery(target.substr(question + 1));
+  request_.setPath(path);
+  if (question != std::string_view::npos) request_.setQuery(pathAndQuery.substr(question + 1));
   return true;
 }
 
-//! [processHeaderLine]
-// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5).
-bool HttpContext::processHeaderLine(std::string_view line) {
-  // STUDENT-BEGIN(http-header-line): check one field line and add it to the request
+// absolute-form: scheme "://" authority [ path-abempty ] [ "?" query ], for the http and https
+// schemes only (the ones an HTTP origin server can answer for). The authority becomes the
+// effective host; what follows it is parsed as origin-form.
+bool HttpContext::processAbsoluteForm(std::string_view target, std::string_view* pathAndQuery) {
+  size_t schemeEnd = target.find("://");
+  if (schemeEnd == std::string_view::npos) return fail(400, "bad request target");
+  std::string_view scheme = target.substr(0, schemeEnd);
+  if (!equalsIgnoreCase(scheme, "http") && !equalsIgnoreCase(scheme, "https")) {
+    return fail(400, "target scheme is not http or https");
+  }
+  std::string_view rest = target.substr(schemeEnd + 3);
+  size_t authorityEnd = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authorityEnd);
+  if (!isAuthority(authority, /*portRequired=*/false)) return fail(400, "bad authority in target");
+  request_.setHost(authority);
+  absoluteForm_ = true;
+  *pathAndQuery =
+      authorityEnd == std::string_view::npos ? std::string_view("/") : rest.substr(authorityEnd);
+  return true;
+}
+//! [processTarget]
+
+// Counts a field line of the header or trailer section against the limits (431 when over).
+bool HttpContext::countFieldLine(std::string_view line) {
+  if (++fieldCount_ > limits_.maxHeaders) return fail(431, "too many fields");
+  fieldBytes_ += line.size() + 2;
+  if (fieldBytes_ > limits_.maxHeaderSection) return fail(431, "field section too large");
+  return true;
+}
+
+//! [splitFieldLine]
+// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5), in the header section and
+// in the trailer section alike.
+bool HttpContext::splitFieldLine(std::string_view line, std::string_view* name,
+                                 std::string_view* value) {
+  // STUDENT-BEGIN(http-header-line): check one field line and split it into name and value
   // STUDENT-STUB: (void)line;
+  // STUDENT-STUB: (void)name;
+  // STUDENT-STUB: (void)value;
   // STUDENT-STUB: return fail(501, "header parsing is not implemented");
-  if (++headerCount_ > limits_.maxHeaders) return fail(431, "too many header fields");
   if (line[0] == ' ' || line[0] == '\t') {
     // obs-fold: RFC 9112 section 5.2 lets a server reject it with 400.
     return fail(400, "obsolete line folding");
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return fail(400, "header line without colon");
-  std::string_view name = line.substr(0, colon);
-  if (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+  *name = line.substr(0, colon);
+  if (!name->empty() && (name->back() == ' ' || name->back() == '\t')) {
     // RFC 9112 section 5.1: a server MUST reject whitespace between name and colon with 400;
     // proxies that read such a name differently are a request-smuggling vector.
     return fail(400, "whitespace between field name and colon");
   }
-  if (!isToken(name)) return fail(400, "bad field name");
-  std::string_view value = trimOws(line.substr(colon + 1));
-  if (!std::all_of(value.begin(), value.end(), isFieldValueChar)) {
+  if (!isToken(*name)) return fail(400, "bad field name");
+  *value = trimOws(line.substr(colon + 1));
+  if (!std::all_of(value->begin(), value->end(), isFieldValueChar)) {
     return fail(400, "control character in field value");
   }
+  return true;
+  // STUDENT-END(http-header-line)
+}
+//! [splitFieldLine]
+
+bool HttpContext::processHeaderLine(std::string_view line) {
+  std::string_view name;
+  std::string_view value;
+  if (!countFieldLine(line) || !splitFieldLine(line, &name, &value)) return false;
   if (equalsIgnoreCase(name, "Host") && request_.hasHeader("Host")) {
     return fail(400, "more than one Host field");  // RFC 9112 section 3.2
   }
   request_.addHeader(name, value);
   return true;
-  // STUDENT-END(http-header-line)
 }
-//! [processHeaderLine]
+
+bool HttpContext::processTrailerLine(std::string_view line) {
+  std::string_view name;
+  std::string_view value;
+  if (!countFieldLine(line) || !splitFieldLine(line, &name, &value)) return false;
+  request_.addTrailer(name, value);
+  return true;
+}
 
 //! [finishHeaders]
-// The empty line ends the header section: decide how the body is framed (RFC 9112 section 6.3) and
-// whether the request is complete.
+// The empty line ends the header section: check the host, decide how the body is framed (RFC 9112
+// section 6.3) and whether it fits, answer the expectation, and wait for the body or finish.
 bool HttpContext::finishHeaders() {
   // STUDENT-BEGIN(http-finish-headers): check Host and framing, then expect a body or finish
   // STUDENT-STUB: transition(State::kGotAll);
   // STUDENT-STUB: return true;
-  if (request_.hasHeader("Transfer-Encoding")) {
-    // RFC 9112 section 6.1: a transfer coding the server does not understand gets 501.
-    return fail(501, "Transfer-Encoding is not supported");
-  }
-  if (request_.version() == HttpRequest::Version::kHttp11 && !request_.hasHeader("Host")) {
-    return fail(400, "HTTP/1.1 request without Host");  // RFC 9112 section 3.2
-  }
+  if (!checkHost()) return false;
+  bool chunked = false;
   uint64_t length = 0;
-  if (request_.hasHeader("Content-Length")) {
-    // Repeated fields were joined into "5, 5": a list of identical values may be accepted as one,
-    // differing values make the framing unknowable (RFC 9110 section 8.6).
-    std::string_view list = request_.headers().find("Content-Length")->second;
-    bool first = true;
-    while (true) {
-      size_t comma = list.find(',');
-      uint64_t value = 0;
-      if (!parseDecimal(trimOws(list.substr(0, comma)), &value)) {
-        return fail(400, "bad Content-Length");
-      }
-      if (!first && value != length) return fail(400, "conflicting Content-Length values");
-      length = value;
-      first = false;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+  if (request_.hasHeader("Transfer-Encoding")) {
+    if (!checkTransferEncoding()) return false;
+    chunked = true;
+  } else if (request_.hasHeader("Content-Length")) {
+    if (!parseContentLength(&length)) return false;
+    // Refused now, before a byte of the body is read: the client learns it at once and the
+    // server never buffers what it would throw away.
     if (length > limits_.maxBody) return fail(413, "body larger than the limit");
   }
-  // Without Content-Length (and Transfer-Encoding) a request has no body (6.3, rule 7).
+  // Without either, a request has no body (RFC 9112 section 6.3, rule 7).
+  if (!checkExpect(chunked || length > 0)) return false;
   bodyRemaining_ = length;
-  transition(length > 0 ? State::kExpectBody : State::kGotAll);
+  if (chunked) {
+    transition(State::kExpectChunkSize);
+  } else {
+    transition(length > 0 ? State::kExpectBody : State::kGotAll);
+  }
   return true;
   // STUDENT-END(http-finish-headers)
 }
 //! [finishHeaders]
+
+// RFC 9112 section 3.2: an HTTP/1.1 request without Host, or with an invalid one, gets 400 (two
+// Host lines were refused as they arrived). An absolute-form target's authority replaces Host
+// (section 3.2.2), which must still be present in HTTP/1.1.
+bool HttpContext::checkHost() {
+  const bool hasHost = request_.hasHeader("Host");
+  if (request_.version() == HttpRequest::Version::kHttp11 && !hasHost) {
+    return fail(400, "HTTP/1.1 request without Host");
+  }
+  if (!hasHost) return true;
+  std::string host = request_.getHeader("Host");
+  if (!isAuthority(host, /*portRequired=*/false)) return fail(400, "bad Host");
+  if (!absoluteForm_) request_.setHost(host);
+  return true;
+}
+
+//! [checkTransferEncoding]
+// Transfer-Encoding = #transfer-coding (RFC 9112 section 6.1). The only coding implemented is
+// chunked, and it must come last, exactly once: then the body's end is known. Every other shape
+// leaves the framing unknown or undecodable.
+bool HttpContext::checkTransferEncoding() {
+  if (request_.version() == HttpRequest::Version::kHttp10) {
+    // Section 6.1: treat an HTTP/1.0 message with Transfer-Encoding as faulty framing (1.0 has
+    // no chunked coding; such a message can only come from a confused or hostile sender).
+    return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+  }
+  if (request_.hasHeader("Content-Length")) {
+    // Section 6.1 lets a server reject this; accepting it (TE wins, 6.3 rule 3) is exactly the
+    // case where a front end that believes Content-Length lets a second request through.
+    return fail(400, "both Transfer-Encoding and Content-Length");
+  }
+  std::string_view list = request_.headers().find("Transfer-Encoding")->second;
+  std::string_view element;
+  std::string_view last;
+  bool chunkedBeforeLast = false;
+  bool unknownCoding = false;
+  while (nextListElement(&list, &element)) {
+    if (element.empty()) continue;  // empty list elements are ignored (RFC 9110 section 5.6.1)
+    // transfer-coding = token *( OWS ";" OWS transfer-parameter ): the name must be a token.
+    if (!isToken(trimOws(element.substr(0, element.find(';'))))) {
+      return fail(400, "bad Transfer-Encoding");
+    }
+    if (!last.empty()) {  // a coding before the last one: chunked again, or one not implemented
+      if (equalsIgnoreCase(last, "chunked")) {
+        chunkedBeforeLast = true;
+      } else {
+        unknownCoding = true;
+      }
+    }
+    last = element;
+  }
+  if (last.empty()) return fail(400, "empty Transfer-Encoding");
+  // Section 6.3 rule 4: chunked not last means the length cannot be known: 400, and close.
+  if (!equalsIgnoreCase(last, "chunked")) return fail(400, "final transfer coding is not chunked");
+  // Section 6.1: a sender MUST NOT apply chunked more than once.
+  if (chunkedBeforeLast) return fail(400, "chunked applied twice");
+  // Section 6.1: a transfer coding the server does not understand SHOULD get 501.
+  if (unknownCoding) return fail(501, "transfer coding not implemented");
+  return true;
+}
+//! [checkTransferEncoding]
+
+// Content-Length = 1*DIGIT (RFC 9110 section 8.6). Repeated fields were joined into "5, 5": a list
+// of identical values is accepted as one, as 8.6 allows; differing values make the framing
+// unknowable and are refused.
+bool HttpContext::parseContentLength(uint64_t* length) {
+  std::string_view list = request_.headers().find("Content-Length")->second;
+  std::string_view element;
+  bool first = true;
+  while (nextListElement(&list, &element)) {
+    uint64_t value = 0;
+    if (!parseDecimal(element, &value)) return fail(400, "bad Content-Length");
+    if (!first && value != *length) return fail(400, "conflicting Content-Length values");
+    *length = value;
+    first = false;
+  }
+  return true;
+}
+
+//! [checkExpect]
+// Expect = #expectation (RFC 9110 section 10.1.1); the only expectation defined is 100-continue,
+// compared case-insensitively. HTTP/1.0 had no Expect, and section 10.1.1 says a server MUST
+// ignore 100-continue in an HTTP/1.0 request, so the field is ignored there altogether.
+bool HttpContext::checkExpect(bool bodyToCome) {
+  if (request_.version() != HttpRequest::Version::kHttp11 || !request_.hasHeader("Expect")) {
+    return true;
+  }
+  std::string_view list = request_.headers().find("Expect")->second;
+  std::string_view element;
+  bool hundredContinue = false;
+  while (nextListElement(&list, &element)) {
+    if (element.empty()) continue;
+    if (!equalsIgnoreCase(element, "100-continue")) return fail(417, "unsupported expectation");
+    hundredContinue = true;
+  }
+  // Without a body to come there is nothing to wait for: the final response is the answer.
+  continueOwed_ = hundredContinue && bodyToCome;
+  return true;
+}
+//! [checkExpect]
 
 bool HttpContext::fail(int status, std::string detail) {
   transition(State::kError);
@@ -305,16 +539,29 @@ bool HttpContext::fail(int status, std::string detail) {
 
 // Every transition the diagram in the header allows, and no other; a wrong one is a parser bug.
 void HttpContext::transition(State to) {
-  bool allowed = false;
+  bool allowed = to == State::kError && state_ != State::kGotAll && state_ != State::kError;
   switch (state_) {
     case State::kExpectRequestLine:
-      allowed = to == State::kExpectHeaders || to == State::kError;
+      allowed = allowed || to == State::kExpectHeaders;
       break;
     case State::kExpectHeaders:
-      allowed = to == State::kExpectBody || to == State::kGotAll || to == State::kError;
+      allowed = allowed || to == State::kExpectBody || to == State::kExpectChunkSize ||
+                to == State::kGotAll;
       break;
     case State::kExpectBody:
-      allowed = to == State::kGotAll || to == State::kError;
+      allowed = allowed || to == State::kGotAll;
+      break;
+    case State::kExpectChunkSize:
+      allowed = allowed || to == State::kExpectChunkData || to == State::kExpectTrailers;
+      break;
+    case State::kExpectChunkData:
+      allowed = allowed || to == State::kExpectChunkEnd;
+      break;
+    case State::kExpectChunkEnd:
+      allowed = allowed || to == State::kExpectChunkSize;
+      break;
+    case State::kExpectTrailers:
+      allowed = allowed || to == State::kGotAll;
       break;
     case State::kGotAll:
     case State::kError:

@@ -26,6 +26,16 @@ bool hasListOption(std::string_view value, std::string_view option) {
   return false;
 }
 
+/// Adds a field to a header or trailer map; a repeated name is appended to the first's value.
+void addField(HttpRequest::Headers* fields, std::string_view name, std::string_view value) {
+  auto it = fields->find(name);
+  if (it == fields->end()) {
+    fields->emplace(std::string(name), std::string(value));
+  } else {
+    it->second.append(", ").append(value);
+  }
+}
+
 }  // namespace
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -53,12 +63,11 @@ const char* HttpRequest::versionToString(Version version) {
 }
 
 void HttpRequest::addHeader(std::string_view name, std::string_view value) {
-  auto it = headers_.find(name);
-  if (it == headers_.end()) {
-    headers_.emplace(std::string(name), std::string(value));
-  } else {
-    it->second.append(", ").append(value);
-  }
+  addField(&headers_, name, value);
+}
+
+void HttpRequest::addTrailer(std::string_view name, std::string_view value) {
+  addField(&trailers_, name, value);
 }
 
 std::string HttpRequest::getHeader(std::string_view name) const {
@@ -77,10 +86,13 @@ bool HttpRequest::keepAlive() const {
 
 void HttpRequest::clear() {
   method_.clear();
+  target_.clear();
   path_.clear();
   query_.clear();
+  host_.clear();
   version_ = Version::kUnknown;
   headers_.clear();
+  trailers_.clear();
   body_.clear();
 }
 

@@ -24,8 +24,9 @@ struct CaseInsensitiveLess {
 };
 
 /// A request as the parser understood it. The method is kept as sent (methods are case-sensitive
-/// tokens, RFC 9110 section 9.1); the target is split into path and query but not percent-decoded,
-/// so the handler decides how to interpret it.
+/// tokens, RFC 9110 section 9.1). The target is kept raw (target()) and split into a
+/// percent-decoded path and a raw query: the path is decoded once, here, so that routing and the
+/// static-file resolver see the same bytes and nothing downstream decodes a second time.
 class HttpRequest {
  public:
   /// The protocol versions this server speaks. HTTP/1.2 and later minors are read as 1.1, as RFC
@@ -42,15 +43,30 @@ class HttpRequest {
   /// Sets the method token.
   void setMethod(std::string_view method) { method_.assign(method); }
 
-  /// The target's path: "/index.html", or "*" for "OPTIONS *". Not percent-decoded.
+  /// The request-target exactly as sent: "/a%20b?x=1", "http://host/p" or "*".
+  const std::string& target() const { return target_; }
+  /// Sets the raw target.
+  void setTarget(std::string_view target) { target_.assign(target); }
+
+  /// The target's path, percent-decoded ("/a%20b" gives "/a b", "%2F" gives '/'): "/index.html",
+  /// or "*" for "OPTIONS *". For an absolute-form target, the path part of the URI. Never holds a
+  /// NUL byte (the parser refuses "%00").
   const std::string& path() const { return path_; }
-  /// Sets the path.
+  /// Sets the (already decoded) path.
   void setPath(std::string_view path) { path_.assign(path); }
 
-  /// The target's query, the part after '?' without the '?' (empty when there is none).
+  /// The target's query, the part after '?' without the '?' (empty when there is none), raw: not
+  /// percent-decoded, because how to split and decode it (form data, '+') is the handler's call.
   const std::string& query() const { return query_; }
   /// Sets the query.
   void setQuery(std::string_view query) { query_.assign(query); }
+
+  /// The effective host (RFC 9112 section 3.3): the authority of an absolute-form target, which
+  /// replaces the Host field (section 3.2.2), else the Host field's value; empty for an HTTP/1.0
+  /// request without Host. As sent: "example.com:8080" keeps its port and its case.
+  const std::string& host() const { return host_; }
+  /// Sets the effective host.
+  void setHost(std::string_view host) { host_.assign(host); }
 
   /// The protocol version of the request line.
   Version version() const { return version_; }
@@ -67,7 +83,17 @@ class HttpRequest {
   /// All header fields.
   const Headers& headers() const { return headers_; }
 
-  /// The body (Content-Length bytes; empty when the request had none).
+  /// Adds a trailer field (a field line after a chunked body, RFC 9112 section 7.1.2). Trailers
+  /// are kept apart from the header fields: RFC 9110 section 6.5.1 forbids merging them without
+  /// knowing that the field may be sent in a trailer, and a client that could set, say,
+  /// Content-Length or Host after the body would be rewriting a request already acted on.
+  void addTrailer(std::string_view name, std::string_view value);
+  /// The trailer fields of a chunked request (empty for others), repeated names joined like
+  /// header fields.
+  const Headers& trailers() const { return trailers_; }
+
+  /// The body: the Content-Length bytes, or the chunked body with its framing removed (chunk sizes,
+  /// extensions and trailers gone). Empty when the request had none.
   const std::string& body() const { return body_; }
   /// Appends `len` bytes to the body.
   void appendBody(const char* data, size_t len) { body_.append(data, len); }
@@ -82,10 +108,13 @@ class HttpRequest {
 
  private:
   std::string method_;
+  std::string target_;
   std::string path_;
   std::string query_;
+  std::string host_;
   Version version_ = Version::kUnknown;
   Headers headers_;
+  Headers trailers_;
   std::string body_;
 };
 

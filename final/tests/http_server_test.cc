@@ -261,13 +261,13 @@ std::string badRequestName(const ::testing::TestParamInfo<BadRequest>& param) {
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, HttpServerErrors,
-    ::testing::Values(BadRequest{"Garbage", "GARBAGE\r\n\r\n", 400},
-                      BadRequest{"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
-                      BadRequest{"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
-                      BadRequest{"Http2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
-                      BadRequest{"Chunked",
-                                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-                                 501}),
+    ::testing::Values(
+        BadRequest{"Garbage", "GARBAGE\r\n\r\n", 400},
+        BadRequest{"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+        BadRequest{"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
+        BadRequest{"Http2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+        BadRequest{"UnknownCoding",
+                   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501}),
     badRequestName);
 
 TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
