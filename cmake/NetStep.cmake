@@ -8,6 +8,7 @@
 #   net_library(<sources...>)                    the step's library: <step>_net
 #   net_program(<name> <sources...>)             bin/<name>, linked with the library
 #   net_tests(<files...> [THREADED <files...>])  one GoogleTest executable per file
+#   net_benchmark(<name> <sources...>)           bin/<name> with Google Benchmark, not a test
 include_guard(DIRECTORY)
 
 # Options shared by all steps. They are cache variables, so a top-level build and a standalone
@@ -156,4 +157,23 @@ function(net_tests)
       net_add_test_file("${file}" "${NET_STEP};extra" "extra")
     endforeach()
   endif()
+endfunction()
+
+# A micro-benchmark (Google Benchmark): built with the step as bin/<name>, so it cannot rot, but
+# never run by ctest (a benchmark measures, it does not pass or fail). Google Benchmark is
+# optional: without it (Debian: libbenchmark-dev) the benchmarks are skipped, said once.
+function(net_benchmark name)
+  find_package(benchmark QUIET)
+  if(NOT benchmark_FOUND)
+    get_property(reported GLOBAL PROPERTY NET_BENCHMARK_MISSING_REPORTED)
+    if(NOT reported)
+      message(STATUS "Google Benchmark not found (Debian: libbenchmark-dev): benchmarks skipped")
+      set_property(GLOBAL PROPERTY NET_BENCHMARK_MISSING_REPORTED TRUE)
+    endif()
+    return()
+  endif()
+  add_executable(${NET_STEP}_${name} ${ARGN})
+  set_target_properties(${NET_STEP}_${name} PROPERTIES OUTPUT_NAME ${name})
+  target_link_libraries(${NET_STEP}_${name} PRIVATE ${NET_STEP}_net benchmark::benchmark)
+  add_dependencies(${NET_CHECK_TARGET}_build ${NET_STEP}_${name})
 endfunction()
