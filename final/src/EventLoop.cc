@@ -13,6 +13,8 @@
 #include <string>
 #include <system_error>
 
+#include "TimerQueue.h"
+
 namespace net {
 
 namespace {
@@ -50,7 +52,8 @@ EventLoop::EventLoop()
     : threadId_(std::this_thread::get_id()),
       poller_(std::make_unique<EPollPoller>(this)),
       wakeupFd_(createEventFd()),
-      wakeupChannel_(this, wakeupFd_.fd()) {
+      wakeupChannel_(this, wakeupFd_.fd()),
+      timerQueue_(std::make_unique<TimerQueue>(this)) {
   if (t_loopInThisThread != nullptr) {
     std::fprintf(stderr,
                  "EventLoop: another EventLoop (%p) already exists in this thread (%s); "
@@ -196,6 +199,27 @@ void EventLoop::handleWakeup() {
   }
 }
 //! [handleWakeup]
+
+//! [timers]
+TimerId EventLoop::runAt(Clock::time_point when, Functor cb) {
+  return timerQueue_->add(when, Clock::duration::zero(), std::move(cb));
+}
+
+TimerId EventLoop::runAfter(Clock::duration delay, Functor cb) {
+  return runAt(Clock::now() + delay, std::move(cb));
+}
+
+TimerId EventLoop::runEvery(Clock::duration interval, Functor cb) {
+  if (interval <= Clock::duration::zero()) {
+    // It would be due again as soon as it has run: the loop would do nothing else.
+    std::fprintf(stderr, "EventLoop: runEvery with a non-positive interval\n");
+    std::abort();
+  }
+  return timerQueue_->add(Clock::now() + interval, interval, std::move(cb));
+}
+
+void EventLoop::cancel(TimerId id) { timerQueue_->cancel(id); }
+//! [timers]
 
 void EventLoop::updateChannel(Channel* channel) {
   assertInLoopThread();

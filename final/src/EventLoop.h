@@ -7,11 +7,12 @@
 // with it (their owners remove them before destroying them).
 // Thread safety: [loop thread] methods abort when called from another thread (in release
 // builds too); the [any thread] ones are quit(), runInLoop(), queueInLoop(), wakeup(),
-// queueSize() and isInLoopThread(). Everything else must be sent to the loop thread with
-// runInLoop().
+// queueSize(), isInLoopThread() and the timer calls runAt(), runAfter(), runEvery() and
+// cancel(). Everything else must be sent to the loop thread with runInLoop().
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -22,8 +23,11 @@
 #include "Channel.h"
 #include "EPollPoller.h"
 #include "Socket.h"
+#include "TimerId.h"
 
 namespace net {
+
+class TimerQueue;
 
 /// A reactor for one thread: the loop that turns readiness into callbacks, plus a
 /// thread-safe queue through which other threads get work done on that thread.
@@ -31,6 +35,8 @@ class EventLoop {
  public:
   /// Work sent to the loop thread.
   using Functor = std::function<void()>;
+  /// The clock of the timers' deadlines: CLOCK_MONOTONIC on Linux (see TimerId.h).
+  using Clock = std::chrono::steady_clock;
 
   /// [any thread without an EventLoop] Makes the calling thread a loop thread. Aborts if the
   /// thread already has an EventLoop.
@@ -60,6 +66,20 @@ class EventLoop {
   size_t queueSize() const;
   /// [any thread] Makes the loop's current or next epoll_wait return at once.
   void wakeup();
+
+  /// [any thread] Runs `cb` once on the loop thread at `when` (in the next round if `when` has
+  /// passed). Timers with equal deadlines run in the order they were added. The id serves
+  /// cancel().
+  TimerId runAt(Clock::time_point when, Functor cb);
+  /// [any thread] Runs `cb` once on the loop thread after `delay`.
+  TimerId runAfter(Clock::duration delay, Functor cb);
+  /// [any thread] Runs `cb` on the loop thread every `interval`, the first time one interval
+  /// from now, until cancel(). A non-positive interval is a bug (aborts).
+  TimerId runEvery(Clock::duration interval, Functor cb);
+  /// [any thread] Cancels a timer: its callback does not run again, and not at all if it has
+  /// not started. Safe from inside any timer callback, the timer's own included; an id that
+  /// has run, was cancelled or is invalid is ignored.
+  void cancel(TimerId id);
 
   /// [loop thread] Called by Channel::update(): forwards to the poller.
   void updateChannel(Channel* channel);
@@ -98,6 +118,9 @@ class EventLoop {
   EPollPoller::ChannelList activeChannels_;
   Socket wakeupFd_;        ///< an eventfd (not a socket: Socket is our RAII owner of an fd)
   Channel wakeupChannel_;  ///< reads wakeupFd_ back to zero
+  /// The timers, on a timerfd Channel of their own. Declared after poller_: destroyed first,
+  /// it unregisters that Channel from a poller that still exists.
+  std::unique_ptr<TimerQueue> timerQueue_;
 
   // Guarded by mutex_.
   mutable std::mutex mutex_;

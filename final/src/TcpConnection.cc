@@ -117,6 +117,7 @@ void TcpConnection::connectDestroyed() {
   } else if (state == kConnecting) {
     setState(kDisconnected);  // never registered: remove() below has nothing to undo
   }
+  idleHook_.unlink();  // leave the idle wheel now, not when the last reference goes
   channel_->remove();
 }
 
@@ -131,6 +132,7 @@ void TcpConnection::handleRead() {
   int savedErrno = 0;
   ssize_t n = inputBuffer_.readFd(channel_->fd(), &savedErrno);
   if (n > 0) {
+    idleHook_.touch();  // activity: the idle wheel, if any, starts counting again
     // The callback retrieves what it used; a partial message stays for the next read.
     if (messageCallback_) {
       messageCallback_(shared_from_this(), &inputBuffer_);
@@ -178,6 +180,7 @@ void TcpConnection::sendInLoop(std::string_view data) {
     ssize_t n = ::send(channel_->fd(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) {
       written = static_cast<size_t>(n);
+      if (n > 0) idleHook_.touch();
     } else if (isBug(errno)) {
       die(name_, "send", errno);
     } else if (!isRetry(errno)) {
@@ -220,6 +223,7 @@ void TcpConnection::handleWrite() {
     channel_->disableWriting();
     return;
   }
+  idleHook_.touch();  // the peer takes our bytes: queued output alone is not activity
   outputBuffer_.retrieve(static_cast<size_t>(n));  // moves an index, not the backlog
   if (outputBuffer_.readableBytes() > 0) return;   // still more: EPOLLOUT stays on
   // Drained: stop watching EPOLLOUT, or the level-triggered loop would spin on a writable

@@ -25,6 +25,7 @@
 #include "Callbacks.h"
 #include "InetAddress.h"
 #include "Socket.h"
+#include "TimingWheel.h"
 
 namespace net {
 
@@ -115,6 +116,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   /// [loop thread]
   std::any* getMutableContext() { return &context_; }
 
+  /// The connection's place in its loop's idle wheel and the time of its last activity, which
+  /// every read or write that moves bytes updates. Only TimingWheel uses it. [loop thread]
+  TimingWheel::Hook& idleHook() { return idleHook_; }
+
   /// Internal, for TcpServer: called once when the connection has closed, after the connection
   /// callback saw it go down. [before connectEstablished()]
   void setCloseCallback(CloseCallback cb) { closeCallback_ = std::move(cb); }
@@ -153,6 +158,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   Buffer inputBuffer_;   ///< read, not yet retrieved by the message callback
   Buffer outputBuffer_;  ///< sent, not yet taken by the kernel, in order
   std::any context_;     ///< the application's per-connection state
+  /// In a TimingWheel while the server watches the connection for idleness.
+  TimingWheel::Hook idleHook_{this};
 };
 
 }  // namespace net

@@ -33,6 +33,11 @@ TcpServer::~TcpServer() {
     // functor is done with, unless the application holds a reference of its own.
     conn->getLoop()->queueInLoop([conn] {});
   }
+  // Each wheel stops on its own loop: at once for the main loop's; on a sub loop before the
+  // thread pool's quit, which is queued behind it. The wheels are destroyed after the pool.
+  for (auto& [ioLoop, wheel] : idleWheels_) {
+    ioLoop->runInLoop([w = wheel.get()] { w->stop(); });
+  }
 }
 //! [destructor]
 
@@ -40,10 +45,25 @@ InetAddress TcpServer::listenAddress() const { return acceptor_->listenAddress()
 
 void TcpServer::setThreadNum(int numThreads) { threadPool_->setThreadNum(numThreads); }
 
+void TcpServer::setIdleTimeout(Clock::duration timeout, Clock::duration tick) {
+  if (started_ || tick <= Clock::duration::zero()) {
+    std::fprintf(stderr, "TcpServer %s: setIdleTimeout after start() or with a tick <= 0\n",
+                 name_.c_str());
+    std::abort();
+  }
+  idleTimeout_ = timeout;
+  idleTick_ = tick;
+}
+
 void TcpServer::start() {
   if (started_.exchange(true)) return;
   loop_->runInLoop([this] {
     threadPool_->start(threadInitCallback_);
+    if (idleTimeout_ > Clock::duration::zero()) {
+      for (EventLoop* ioLoop : threadPool_->getAllLoops()) {
+        idleWheels_[ioLoop] = std::make_unique<TimingWheel>(ioLoop, idleTimeout_, idleTick_);
+      }
+    }
     acceptor_->listen();  // after the pool: the first connection already has a loop to go to
   });
 }
@@ -69,7 +89,12 @@ void TcpServer::newConnection(Socket socket, const InetAddress& peerAddr) {
   conn->setCloseCallback([this](const TcpConnectionPtr& c) { removeConnection(c); });
   // From here on the connection belongs to ioLoop's thread. The callbacks set above happen
   // before the functor runs (the loop's queue is a mutex hand-off).
-  ioLoop->runInLoop([conn] { conn->connectEstablished(); });
+  auto wheel = idleWheels_.find(ioLoop);
+  TimingWheel* idleWheel = wheel == idleWheels_.end() ? nullptr : wheel->second.get();
+  ioLoop->runInLoop([conn, idleWheel] {
+    conn->connectEstablished();
+    if (idleWheel != nullptr) idleWheel->add(conn);
+  });
 }
 //! [newConnection]
 

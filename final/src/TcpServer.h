@@ -6,13 +6,17 @@
 // With setThreadNum(N > 0) the loop given to the constructor (the main reactor) only accepts,
 // and each connection lives on one of N loop threads (the sub reactors), chosen round robin:
 // all its callbacks run on that thread.
-// Owns: the Acceptor, the loop threads, and a reference to every open connection.
+// With setIdleTimeout(), each loop that serves connections gets a TimingWheel that closes the
+// connections that stay idle (no byte read or written) for the timeout.
+// Owns: the Acceptor, the loop threads, the idle wheels, and a reference to every open
+// connection.
 // Borrows: the EventLoop (does not own); it must outlive the server.
 // Thread safety: start() and listenAddress() may be called from any thread; the setters before
 // start(); everything else, destruction included, on the main loop's thread (asserted).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +26,8 @@
 #include "InetAddress.h"
 #include "Socket.h"
 #include "TcpConnection.h"
+#include "TimerId.h"
+#include "TimingWheel.h"
 
 namespace net {
 
@@ -69,6 +75,13 @@ class TcpServer {
   /// none). [before start()]
   void setThreadInitCallback(ThreadInitCallback cb) { threadInitCallback_ = std::move(cb); }
 
+  /// Closes a connection (forceClose) once it has read or written no byte for `timeout`,
+  /// between `timeout` and `timeout + tick` after its last activity. Zero (the default) turns
+  /// the check off. Each loop that serves connections (the sub loops, or the main loop without
+  /// them) checks its own connections every `tick` with a TimingWheel. A call after start(),
+  /// or a tick that is not positive, is a bug (aborts). [before start()]
+  void setIdleTimeout(Clock::duration timeout, Clock::duration tick = std::chrono::seconds(1));
+
   /// Starts the loop threads, then listens. Idempotent: later calls do nothing. Runs on the
   /// main loop's thread: at once when called there, else when the loop gets to it.
   /// [any thread]
@@ -89,6 +102,11 @@ class TcpServer {
   /// Expires when the server is gone: a removal queued on the main loop by a sub loop checks
   /// it before touching the server. Declared before threadPool_, so it outlives the threads.
   std::shared_ptr<void> alive_ = std::make_shared<char>();
+  Clock::duration idleTimeout_{0};                     ///< zero: connections may stay idle forever
+  Clock::duration idleTick_{std::chrono::seconds(1)};  ///< how often the wheels look
+  /// One wheel per loop that serves connections, made by start() when idleTimeout_ is set.
+  /// Declared before threadPool_, so destroyed after the sub loops are gone.
+  std::map<EventLoop*, std::unique_ptr<TimingWheel>> idleWheels_;
   std::unique_ptr<EventLoopThreadPool> threadPool_;  ///< destroyed first: joins the threads
   ConnectionCallback connectionCallback_;
   MessageCallback messageCallback_;
