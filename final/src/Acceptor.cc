@@ -32,6 +32,7 @@ Acceptor::Acceptor(EventLoop* loop, const InetAddress& listenAddr, bool reusePor
 
 Acceptor::~Acceptor() {
   loop_->assertInLoopThread();
+  if (!acceptSocket_.valid()) return;  // stopListening() unregistered it; its fd may be reused
   acceptChannel_.disableAll();
   acceptChannel_.remove();  // a Channel that never listened is unknown to the poller: a no-op
 }
@@ -42,6 +43,20 @@ void Acceptor::listen() {
   acceptSocket_.listen();
   acceptChannel_.enableReading();
 }
+
+//! [stopListening]
+void Acceptor::stopListening() {
+  loop_->assertInLoopThread();
+  listening_ = false;
+  if (!acceptSocket_.valid()) return;  // stopped already: the old fd number may be reused
+  acceptChannel_.disableAll();
+  acceptChannel_.remove();
+  // Closing the fd is what makes the kernel refuse new connects (a socket that merely stopped
+  // being watched would keep completing handshakes into its backlog). When we are inside
+  // handleRead's callback, handleRead returns right after it, without touching the socket.
+  acceptSocket_ = Socket();
+}
+//! [stopListening]
 
 //! [handleRead]
 void Acceptor::handleRead() {
@@ -92,7 +107,8 @@ void Acceptor::handleRead() {
 // Out of kernel memory (ENOBUFS, ENOMEM) we shed load the same way: closing the reserve gives
 // back a little memory, and the connection we accept into it is one fewer to keep queued. If
 // memory stays short, the accept fails again and so does every retry, round after round: the
-// loop then spins until memory is freed (a pause would need a timer, which this loop lacks).
+// loop then spins until memory is freed (a timer could pause accepting instead: chapter 09's
+// exercise 2).
 void Acceptor::dropOnePendingConnection() {
   reservedFd_ = Socket();             // close the reserve: one slot is free
   acceptSocket_.acceptNonBlocking();  // the returned Socket closes the connection at once

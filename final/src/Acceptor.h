@@ -46,7 +46,12 @@ class Acceptor {
 
   /// listen(2) and start watching for connections. Call once. [loop thread]
   void listen();
-  /// Whether listen() has been called. [loop thread]
+  /// Stops accepting and closes the listening socket: from now on a connect is refused
+  /// (ECONNREFUSED), and the connections still waiting in the kernel's accept queue are reset.
+  /// Idempotent; safe inside the new-connection callback. listenAddress() no longer works.
+  /// [loop thread]
+  void stopListening();
+  /// Whether listen() has been called and stopListening() has not. [loop thread]
   bool listening() const { return listening_; }
   /// The bound address; after binding port 0 this is where the kernel's ephemeral port shows
   /// up. [any thread]

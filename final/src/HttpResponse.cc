@@ -8,6 +8,8 @@ namespace net {
 
 const char* HttpResponse::reasonPhrase(int status) {
   switch (status) {
+    case 100:
+      return "Continue";
     case 200:
       return "OK";
     case 204:
@@ -28,6 +30,8 @@ const char* HttpResponse::reasonPhrase(int status) {
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -52,10 +56,22 @@ void HttpResponse::addHeader(std::string name, std::string value) {
   headers_.emplace_back(std::move(name), std::move(value));
 }
 
-void HttpResponse::appendToBuffer(Buffer* output) const {
+void HttpResponse::appendToBuffer(Buffer* output, std::string_view server,
+                                  std::string_view date) const {
   // The server answers with its own version, HTTP/1.1, also to an HTTP/1.0 client
   // (RFC 9110 section 2.5).
   output->append("HTTP/1.1 " + std::to_string(status_) + " " + reason_ + "\r\n");
+  if (!server.empty()) {
+    output->append("Server: ");
+    output->append(server);
+    output->append("\r\n");
+  }
+  if (!date.empty()) {
+    // RFC 9110 section 6.6.1: an origin server with a clock MUST send Date.
+    output->append("Date: ");
+    output->append(date);
+    output->append("\r\n");
+  }
   for (const auto& [name, value] : headers_) {
     output->append(name);
     output->append(": ");
@@ -66,12 +82,12 @@ void HttpResponse::appendToBuffer(Buffer* output) const {
   // them (RFC 9110 section 8.6). Every other response is framed by Content-Length, which is what
   // lets the connection stay open after it.
   if (status_ >= 200 && status_ != 204 && status_ != 304) {
-    output->append("Content-Length: " + std::to_string(body_.size()) + "\r\n");
+    output->append("Content-Length: " + std::to_string(contentLength()) + "\r\n");
   }
   // "keep-alive" is implied by HTTP/1.1 but spelled out for HTTP/1.0 clients, which close without
   // it (RFC 9112 section 9.3).
   output->append(closeConnection_ ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
-  if (!headOnly_) output->append(body_);
+  if (!headOnly_) output->append(body_);  // empty for a file body: the server streams the file
 }
 
 }  // namespace net

@@ -2,13 +2,20 @@
 //
 // The response owns the framing headers: Content-Length (from the body) and Connection (from
 // closeConnection()) are written by appendToBuffer(), so a handler cannot get them wrong.
-// Thread safety: distinct objects are safe; one object is used by one thread at a time.
+// The body is a string, or an open file that the server streams after the head (setFile()).
+// Move-only, since a file body has one owner. Thread safety: distinct objects are safe; one
+// object is used by one thread at a time (it may be moved to another thread, e.g. from a compute
+// task to its connection's loop).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "UniqueFd.h"
 
 namespace net {
 
@@ -50,14 +57,36 @@ class HttpResponse {
   /// The body.
   const std::string& body() const { return body_; }
 
+  /// Makes the first `size` bytes of `file` (open for reading, read from offset 0) the body,
+  /// instead of body(). appendToBuffer() then writes the head only, with Content-Length `size`,
+  /// and HttpServer streams the file after it (FileSender), so a large file is never in memory
+  /// whole. For HEAD the file is closed unread.
+  void setFile(UniqueFd file, uint64_t size) {
+    file_ = std::move(file);
+    contentLength_ = size;
+  }
+  /// Whether the body is a file (setFile()).
+  bool hasFile() const { return file_.valid(); }
+  /// Gives up the file body, for the server to stream; hasFile() is false afterwards.
+  UniqueFd releaseFile() { return std::move(file_); }
+  /// Announces `length` as the Content-Length without holding a body: the answer to HEAD when
+  /// the body is not at hand (RFC 9110 section 9.3.2). The body must stay empty.
+  void setContentLength(uint64_t length) { contentLength_ = length; }
+  /// The Content-Length appendToBuffer() writes: as set by setFile()/setContentLength(), else
+  /// the size of body().
+  uint64_t contentLength() const { return contentLength_.value_or(body_.size()); }
+
   /// Send the status line and headers, with the Content-Length the body would have, but not the
   /// body itself: the answer to HEAD (RFC 9110 section 9.3.2).
   void setHeadOnly(bool on) { headOnly_ = on; }
   /// True when the body is left out.
   bool headOnly() const { return headOnly_; }
 
-  /// Appends the serialised response ("HTTP/1.1 ..." through the body) to `output`.
-  void appendToBuffer(Buffer* output) const;
+  /// Appends the serialised response ("HTTP/1.1 ..." through the body, or through the head
+  /// for a file body) to `output`. `server` and `date`, when given, are written first as the
+  /// Server and Date headers (HttpServer passes its name and httpDateNow()).
+  void appendToBuffer(Buffer* output, std::string_view server = {},
+                      std::string_view date = {}) const;
 
  private:
   int status_ = 200;
@@ -66,6 +95,8 @@ class HttpResponse {
   bool headOnly_ = false;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string body_;
+  UniqueFd file_;                          ///< the body, when it is a file
+  std::optional<uint64_t> contentLength_;  ///< set for a file or a HEAD answer without body
 };
 
 }  // namespace net

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "Acceptor.h"
 #include "EventLoop.h"
@@ -13,7 +14,8 @@ TcpServer::TcpServer(EventLoop* loop, const InetAddress& listenAddr, std::string
     : loop_(loop),
       name_(std::move(name)),
       acceptor_(std::make_unique<Acceptor>(loop, listenAddr, reusePort)),
-      ipPort_(acceptor_->listenAddress().toIpPort()),
+      listenAddr_(acceptor_->listenAddress()),
+      ipPort_(listenAddr_.toIpPort()),
       threadPool_(std::make_unique<EventLoopThreadPool>(loop, name_ + "-io")) {
   // `this` is safe: the Acceptor is ours and dies with us.
   acceptor_->setNewConnectionCallback(
@@ -41,7 +43,7 @@ TcpServer::~TcpServer() {
 }
 //! [destructor]
 
-InetAddress TcpServer::listenAddress() const { return acceptor_->listenAddress(); }
+InetAddress TcpServer::listenAddress() const { return listenAddr_; }
 
 void TcpServer::setThreadNum(int numThreads) { threadPool_->setThreadNum(numThreads); }
 
@@ -73,6 +75,20 @@ size_t TcpServer::connectionCount() const {
   return connections_.size();
 }
 
+void TcpServer::stopAccepting() {
+  loop_->assertInLoopThread();
+  acceptor_->stopListening();
+}
+
+void TcpServer::forEachConnection(const std::function<void(const TcpConnectionPtr&)>& f) {
+  loop_->assertInLoopThread();
+  // A copy: `f` may close a connection of this loop, which erases it from the map at once.
+  std::vector<TcpConnectionPtr> snapshot;
+  snapshot.reserve(connections_.size());
+  for (const auto& item : connections_) snapshot.push_back(item.second);
+  for (const TcpConnectionPtr& conn : snapshot) f(conn);
+}
+
 //! [newConnection]
 void TcpServer::newConnection(Socket socket, const InetAddress& peerAddr) {
   loop_->assertInLoopThread();
@@ -85,6 +101,8 @@ void TcpServer::newConnection(Socket socket, const InetAddress& peerAddr) {
   conn->setConnectionCallback(connectionCallback_);
   conn->setMessageCallback(messageCallback_);
   conn->setWriteCompleteCallback(writeCompleteCallback_);
+  if (highWaterMarkCallback_)
+    conn->setHighWaterMarkCallback(highWaterMarkCallback_, highWaterMark_);
   // `this` is safe: the server outlives its connections' registration (see the destructor).
   conn->setCloseCallback([this](const TcpConnectionPtr& c) { removeConnection(c); });
   // From here on the connection belongs to ioLoop's thread. The callbacks set above happen

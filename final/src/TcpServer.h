@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -90,6 +91,23 @@ class TcpServer {
   /// The number of open connections in the server's map. [loop thread]
   size_t connectionCount() const;
 
+  /// Forwarded to every connection accepted from now on (TcpConnection::setHighWaterMarkCallback).
+  /// [before start()]
+  void setHighWaterMarkCallback(HighWaterMarkCallback cb, size_t highWaterMark) {
+    highWaterMarkCallback_ = std::move(cb);
+    highWaterMark_ = highWaterMark;
+  }
+  /// Closes the listening socket: new connects are refused, connections waiting in the accept
+  /// queue are reset, open connections are not touched. The first step of a graceful stop.
+  /// Idempotent. [loop thread]
+  void stopAccepting();
+  /// Calls `f` for each open connection, on the main loop's thread. A connection belongs to its
+  /// own loop, so `f` should use the connection's [any thread] members (forceClose(), its
+  /// loop's runInLoop()). `f` may close connections. [loop thread]
+  void forEachConnection(const std::function<void(const TcpConnectionPtr&)>& f);
+  /// The sub loops (getAllLoops(), and name() + index names their threads). [loop thread]
+  EventLoopThreadPool* threadPool() const { return threadPool_.get(); }
+
  private:
   void newConnection(Socket socket, const InetAddress& peerAddr);
   void removeConnection(const TcpConnectionPtr& conn);
@@ -98,7 +116,8 @@ class TcpServer {
   EventLoop* loop_;  // does not own
   const std::string name_;
   std::unique_ptr<Acceptor> acceptor_;
-  const std::string ipPort_;  ///< the listen address, part of every connection's name
+  const InetAddress listenAddr_;  ///< kept: the Acceptor cannot tell it once it stopped
+  const std::string ipPort_;      ///< the listen address, part of every connection's name
   /// Expires when the server is gone: a removal queued on the main loop by a sub loop checks
   /// it before touching the server. Declared before threadPool_, so it outlives the threads.
   std::shared_ptr<void> alive_ = std::make_shared<char>();
@@ -111,6 +130,8 @@ class TcpServer {
   ConnectionCallback connectionCallback_;
   MessageCallback messageCallback_;
   WriteCompleteCallback writeCompleteCallback_;
+  HighWaterMarkCallback highWaterMarkCallback_;
+  size_t highWaterMark_ = 0;
   ThreadInitCallback threadInitCallback_;
   std::atomic<bool> started_{false};
   int nextConnId_ = 1;                                   ///< [loop thread]

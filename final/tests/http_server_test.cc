@@ -1,97 +1,26 @@
 // The http_server program end to end, through raw sockets: responses in order for pipelined
 // requests, HEAD, keep-alive and the two ways a connection ends (Connection: close, HTTP/1.0),
-// malformed input answered with an error status and a close, and one request made by curl.
+// malformed input answered with an error status and a close, Date and Server on every answer,
+// "Expect: 100-continue", the program's flags, and one request made by curl.
 #include <gtest/gtest.h>
 #include <netinet/tcp.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "HttpRequest.h"
-#include "TestUtil.h"
+#include "HttpDate.h"
+#include "HttpTestUtil.h"
 
 using namespace net;
 using namespace net::test;
 
 namespace {
-
-/// One parsed response.
-struct Response {
-  int status = 0;
-  std::map<std::string, std::string, CaseInsensitiveLess> headers;
-  std::string body;
-
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-/// Reads one response from `fd`; bytes read beyond it (the next pipelined response) stay in
-/// `*pending`. A response to HEAD has no body whatever its Content-Length says. Nothing when the
-/// connection ended or stayed silent first.
-std::optional<Response> readResponse(int fd, std::string* pending, bool head = false) {
-  auto fill = [&](size_t want) {
-    while (pending->size() < want) {
-      ReadResult more = readSome(fd, 1);
-      if (more.data.empty()) return false;
-      *pending += more.data;
-    }
-    return true;
-  };
-  size_t end;
-  while ((end = pending->find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(pending->size() + 1)) return std::nullopt;
-  }
-  Response response;
-  std::string head_text = pending->substr(0, end);
-  pending->erase(0, end + 4);
-  size_t lineEnd = head_text.find("\r\n");
-  std::string statusLine = head_text.substr(0, lineEnd);
-  if (statusLine.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
-  response.status = std::stoi(statusLine.substr(9, 3));
-  while (lineEnd != std::string::npos) {
-    size_t next = head_text.find("\r\n", lineEnd + 2);
-    std::string line = head_text.substr(lineEnd + 2, next - lineEnd - 2);
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      response.headers[line.substr(0, colon)] = line.substr(colon + 2);
-    }
-    lineEnd = next;
-  }
-  size_t length = std::stoul(
-      response.header("Content-Length").empty() ? "0" : response.header("Content-Length"));
-  if (head) return response;
-  if (!fill(length)) return std::nullopt;
-  response.body = pending->substr(0, length);
-  pending->erase(0, length);
-  return response;
-}
-
-/// A client connection to the server under test, with its unread bytes.
-struct Client {
-  Socket socket;
-  std::string pending;
-
-  explicit Client(uint16_t port) : socket(connectTo(port)) {}
-  bool send(const std::string& bytes) { return writeAll(socket.fd(), bytes); }
-  std::optional<Response> read(bool head = false) {
-    return readResponse(socket.fd(), &pending, head);
-  }
-  /// True when the server closed the connection and sent nothing more.
-  bool closedByServer() {
-    ReadResult rest = readToEnd(socket.fd());
-    return pending.empty() && rest.data.empty() && rest.eof;
-  }
-};
-
-std::string get(const std::string& path, const std::string& extra = "") {
-  return "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
-}
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -261,13 +190,18 @@ std::string badRequestName(const ::testing::TestParamInfo<BadRequest>& param) {
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, HttpServerErrors,
-    ::testing::Values(
-        BadRequest{"Garbage", "GARBAGE\r\n\r\n", 400},
-        BadRequest{"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
-        BadRequest{"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
-        BadRequest{"Http2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
-        BadRequest{"UnknownCoding",
-                   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501}),
+    ::testing::Values(BadRequest{"Garbage", "GARBAGE\r\n\r\n", 400},
+                      BadRequest{"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+                      BadRequest{"MissingHost", "GET / HTTP/1.1\r\n\r\n", 400},
+                      BadRequest{"Http2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+                      BadRequest{"UnknownTransferCoding",
+                                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, "
+                                 "chunked\r\n\r\n",
+                                 501},
+                      BadRequest{"TransferEncodingWithContentLength",
+                                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                 "Content-Length: 3\r\n\r\nabc",
+                                 400}),
     badRequestName);
 
 TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
@@ -280,6 +214,117 @@ TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
     auto response = client.read();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->body, "Hello, World!");
+  }
+}
+
+TEST_F(HttpServerTest, EveryAnswerCarriesDateAndServer) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello") + get("/missing") + "GARBAGE\r\n\r\n"));
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.read();
+    ASSERT_TRUE(response) << "response " << i;
+    EXPECT_EQ(response->header("Server"), "net/final");
+    auto date = parseHttpDate(response->header("Date"));
+    ASSERT_TRUE(date) << "'" << response->header("Date") << "' is no IMF-fixdate";
+    EXPECT_LE(std::abs(std::difftime(*date, std::time(nullptr))), 5.0);
+  }
+}
+
+/// The interim response, byte for byte.
+const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string expectingPost(const std::string& path, size_t length,
+                          const std::string& version = "HTTP/1.1") {
+  return "POST " + path + " " + version +
+         "\r\nHost: t\r\nContent-Length: " + std::to_string(length) +
+         "\r\nExpect: 100-continue\r\n\r\n";
+}
+
+TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBodyThenTheAnswer) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(expectingPost("/hello", 5)));
+  EXPECT_EQ(client.take(kContinue.size()), kContinue);
+  // Nothing else can come before the body: the request is not complete.
+  EXPECT_FALSE(waitFor(client.socket.fd(), POLLIN, std::chrono::milliseconds(50)));
+  ASSERT_TRUE(client.send("hello" + get("/hello")));
+  auto post = client.read();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);  // POST /hello: the final answer, after the body
+  auto next = client.read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "Hello, World!");  // and no second 100 anywhere
+}
+
+TEST_F(HttpServerTest, ContinueFollowsTheAnswersPipelinedBeforeIt) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello") + expectingPost("/hello", 3)));
+  auto hello = client.read();
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->body, "Hello, World!");
+  EXPECT_EQ(client.take(kContinue.size()), kContinue);
+}
+
+TEST_F(HttpServerTest, ContinueWaitsBehindADeferredAnswer) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/sleep?ms=200") + expectingPost("/hello", 3)));
+  auto slept = client.read();
+  ASSERT_TRUE(slept);
+  EXPECT_EQ(slept->body, "slept 200 ms\n");
+  EXPECT_EQ(client.take(kContinue.size()), kContinue);
+}
+
+TEST_F(HttpServerTest, ABodyTooLargeGets413AndNo100) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(expectingPost("/hello", 2 << 20)));
+  auto refused = client.read();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(HttpServerTest, NoContinueForABodySentAlreadyNorForHttp10) {
+  Client client(server.port());
+  ASSERT_TRUE(client.send(expectingPost("/hello", 3) + "abc"));
+  auto whole = client.read();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 405);
+  Client old(server.port());
+  ASSERT_TRUE(old.send(expectingPost("/hello", 3, "HTTP/1.0")));
+  EXPECT_FALSE(waitFor(old.socket.fd(), POLLIN, std::chrono::milliseconds(50)));
+  ASSERT_TRUE(old.send("abc"));
+  auto answer = old.read();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 405);
+}
+
+TEST(HttpServerFlags, BadValuesExitWithStatus2AndHelpWith0) {
+  for (const char* args : {"--threads -1", "--threads 65", "--compute-threads x",
+                           "--stop-timeout -1", "--address nowhere", "--no-such-flag"}) {
+    int status = runProgram(HTTP_SERVER_PATH, std::string("--port 0 ") + args);
+    ASSERT_TRUE(WIFEXITED(status)) << args;
+    EXPECT_EQ(WEXITSTATUS(status), 2) << args;
+  }
+  int status = runProgram(HTTP_SERVER_PATH, "--help");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(HttpServerFlags, IdleTimeoutClosesAConnectionThatStaysIdle) {
+  ServerProcess server(HTTP_SERVER_PATH, {"--idle-timeout", "1"});
+  ASSERT_TRUE(server.ok());
+  auto start = std::chrono::steady_clock::now();
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello")));
+  ASSERT_TRUE(client.read());
+  EXPECT_TRUE(client.closedByServer());  // within readToEnd's 5 s
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpServerFlags, ABadLogLevelOrLogDirectoryExitsWithStatus2) {
+  for (const char* args : {"--log-level nonsense", "--log /nonexistent-dir-of-test/access"}) {
+    int status = runProgram(HTTP_SERVER_PATH, std::string("--port 0 ") + args);
+    ASSERT_TRUE(WIFEXITED(status)) << args;
+    EXPECT_EQ(WEXITSTATUS(status), 2) << args;
   }
 }
 
