@@ -230,7 +230,7 @@ struct Options {
   std::string address = "127.0.0.1";
   int threads = 0;
   std::string root;
-  int idleTimeout = 0;
+  int idleTimeout = 60;  // nginx: keepalive_timeout 75 s, client_header_timeout 60 s
   std::string log;
   std::string logLevel = "warn";
   int computeThreads = 2;
