@@ -30,7 +30,7 @@ void putDigits(char* out, int value, int width) {
 void formatInto(time_t t, char* out) {
   t = std::clamp(t, kMinTime, kMaxTime);
   struct tm tm {};
-  ::gmtime_r(&t, &tm);  // UTC fields; no time zone or locale is consulted
+  ::gmtime_r(&t, &tm);  // UTC fields whatever TZ says; no locale is consulted
   std::memcpy(out, kDayNames[tm.tm_wday], 3);
   std::memcpy(out + 3, ", ", 2);
   putDigits(out + 5, tm.tm_mday, 2);
