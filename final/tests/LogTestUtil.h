@@ -1,4 +1,5 @@
-// Shared by the logging tests: a temporary directory, and reading back what was logged.
+// Shared by the tests that write files (the logging tests, the servers started with --log or
+// --root): a temporary directory, and reading back what was written.
 #pragma once
 
 #include <algorithm>
@@ -17,14 +18,16 @@ namespace net::test {
 /// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at destruction.
 class TempDir {
  public:
+  /// Makes the directory; throws std::system_error when mkdtemp(3) fails.
   TempDir() {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/net_log_test.XXXXXX";
+    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/net_test.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::system_error(errno, std::generic_category(), "mkdtemp");
     }
     path_ = pattern;
   }
+  /// Removes the directory and everything in it.
   ~TempDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);

@@ -1,5 +1,7 @@
 // Helpers for tests that run an EventLoop: the loop on a thread of its own, a way to run code
-// on that thread and wait for the result, and a thread-safe log of callbacks to wait on.
+// on that thread and wait for the result, a thread-safe log of callbacks to wait on, a gate
+// that holds tasks on other threads until the test lets them go, and what /proc tells about a
+// process's threads and open descriptors.
 #pragma once
 
 #include <dirent.h>
@@ -54,7 +56,9 @@ class LoopThread {
   LoopThread(const LoopThread&) = delete;
   LoopThread& operator=(const LoopThread&) = delete;
 
+  /// The loop; it lives on its own thread and belongs to this object. [any thread]
   EventLoop* loop() const { return loop_; }
+  /// The id of the loop's thread. [any thread]
   std::thread::id threadId() const { return thread_.get_id(); }
 
   /// Runs `f` on the loop thread and returns its result. A loop that does not run it within
@@ -85,6 +89,7 @@ class LoopThread {
 /// the test waits for a number of lines with a timeout as safety net.
 class EventLog {
  public:
+  /// Appends `event`. [any thread]
   void add(std::string event) {
     std::lock_guard<std::mutex> lock(mutex_);
     events_.push_back(std::move(event));
@@ -126,6 +131,35 @@ class EventLog {
   std::vector<std::string> events_;
 };
 
+/// A one-shot gate that tasks on other threads wait on until the test opens it. Every wait is
+/// bounded and the destructor opens the gate, so a failing test cannot leave a thread blocked.
+/// Any thread may call every member.
+class Gate {
+ public:
+  /// Opens the gate, so a task still waiting is let go at once rather than at its timeout.
+  ~Gate() { open(); }
+
+  /// Lets every waiter through, present and future.
+  void open() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  /// Blocks until the gate is open or `timeout` passed; true when it opened.
+  bool wait(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = false;  ///< guarded by mutex_
+};
+
 /// How many threads of process `pid` (0: this one) have a name (/proc/PID/task/TID/comm)
 /// starting with `prefix`. Loop threads are named after their server, so this counts them.
 inline int threadNamesStartingWith(const std::string& prefix, pid_t pid = 0) {
@@ -141,6 +175,21 @@ inline int threadNamesStartingWith(const std::string& prefix, pid_t pid = 0) {
   }
   ::closedir(tasks);
   return count;
+}
+
+/// How many file descriptors process `pid` (0: this one) has open: the entries of /proc/PID/fd,
+/// less, for this process, the one the count itself holds open while it reads them. -1 when
+/// the directory cannot be read.
+inline int openFdCount(pid_t pid = 0) {
+  std::string dir = "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/fd";
+  DIR* fds = ::opendir(dir.c_str());
+  if (fds == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = ::readdir(fds)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(fds);
+  return pid == 0 ? count - 1 : count;
 }
 
 }  // namespace net::test

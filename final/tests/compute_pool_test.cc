@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <set>
@@ -21,27 +20,6 @@ using namespace net::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A one-shot gate: tasks wait on it until the test opens it (bounded, so a bug cannot hang).
-class Gate {
- public:
-  void open() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  bool wait(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 TEST(ComputePool, RunsTasksOnItsOwnThreadsNotTheCaller) {
   ComputePool pool(2, 16, "cpt");
@@ -82,7 +60,7 @@ TEST(ComputePool, SubmitRefusesWhenTheQueueIsFull) {
   // The one thread blocks in the first task; two more fill the queue; the fourth is refused.
   ASSERT_TRUE(pool.submit([&] {
     running.set_value();
-    gate.wait();
+    gate.wait(5s);
   }));
   ASSERT_EQ(running.get_future().wait_for(5s), std::future_status::ready);
   std::atomic<int> ran{0};
@@ -102,7 +80,7 @@ TEST(ComputePool, AQueueFreedByTheWorkersAcceptsAgain) {
   std::promise<void> running;
   ASSERT_TRUE(pool.submit([&] {
     running.set_value();
-    gate.wait();
+    gate.wait(5s);
   }));
   ASSERT_EQ(running.get_future().wait_for(5s), std::future_status::ready);
   ASSERT_TRUE(pool.submit([] {}));
@@ -121,7 +99,7 @@ TEST(ComputePool, StopRunsEveryAcceptedTaskThenJoins) {
   Gate gate;
   for (int i = 0; i < 40; ++i) {
     ASSERT_TRUE(pool.submit([&] {
-      gate.wait();
+      gate.wait(5s);
       ++ran;
     }));
     ++accepted;

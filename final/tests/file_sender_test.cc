@@ -9,7 +9,6 @@
 // HttpServer does. THREADED: the server runs on a loop thread.
 #include "FileSender.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -261,17 +260,6 @@ std::string readHead(int fd, size_t n) {
     data.append(buf, static_cast<size_t>(got));
   }
   return data;
-}
-
-int openFdCount() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  ::closedir(dir);
-  return count - 1;  // the directory stream's own fd
 }
 
 TEST(FileSender, StateNames) {

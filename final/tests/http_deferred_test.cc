@@ -27,29 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A one-shot gate that compute tasks wait on (bounded); opened at the latest when destroyed,
-/// so a failing test cannot leave a pool thread blocked.
-class Gate {
- public:
-  ~Gate() { open(); }
-  void open() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_for(lock, 10s, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
-
 /// Counts events and lets the test wait for a number of them.
 class Counter {
  public:
@@ -138,19 +115,19 @@ class DeferredTest : public ::testing::Test {
 };
 
 /// True when nothing can be read from `fd` right now.
-bool silent(const Client& client) {
-  return client.pending.empty() && !waitFor(client.socket.fd(), POLLIN, 0ms);
+bool silent(const HttpClient& client) {
+  return client.pending().empty() && !waitFor(client.fd(), POLLIN, 0ms);
 }
 
 //! [helloWhileBusy]
 TEST_F(DeferredTest, HelloOnTheSameLoopIsAnsweredWhileAComputeRouteIsBusy) {
   startServer(/*loopThreads=*/0);  // one loop serves both connections
-  Client busy(port);
-  ASSERT_TRUE(busy.send(get("/compute?1")));
+  HttpClient busy(port);
+  ASSERT_TRUE(busy.send(httpGet("/compute?1")));
   ASSERT_TRUE(started.waitFor(1));  // the task runs, and blocks until the gate opens
 
-  Client other(port);
-  ASSERT_TRUE(other.send(get("/hello")));
+  HttpClient other(port);
+  ASSERT_TRUE(other.send(httpGet("/hello")));
   auto hello = other.read();  // bounded: fails after 5 s if the loop were blocked
   ASSERT_TRUE(hello);
   EXPECT_EQ(hello->body, "/hello");
@@ -167,8 +144,9 @@ TEST_F(DeferredTest, HelloOnTheSameLoopIsAnsweredWhileAComputeRouteIsBusy) {
 
 TEST_F(DeferredTest, PipelinedRequestsBehindADeferredOneWaitThenLeaveInOneWrite) {
   startServer();
-  Client client(port);
-  std::string batch = get("/first") + get("/compute?2") + get("/after1") + get("/after2");
+  HttpClient client(port);
+  std::string batch =
+      httpGet("/first") + httpGet("/compute?2") + httpGet("/after1") + httpGet("/after2");
   ASSERT_TRUE(client.send(batch));
   ASSERT_TRUE(started.waitFor(1));
   // Once the server has read the whole batch, every answer it would give without waiting has
@@ -183,34 +161,34 @@ TEST_F(DeferredTest, PipelinedRequestsBehindADeferredOneWaitThenLeaveInOneWrite)
   gate.open();
   // The deferred answer and the two behind it are produced together and sent with one write:
   // on loopback they arrive together and one recv takes them all.
-  ASSERT_TRUE(waitFor(client.socket.fd(), POLLIN, 5s));
+  ASSERT_TRUE(waitFor(client.fd(), POLLIN, 5s));
   char buf[65536];
-  ssize_t n = ::recv(client.socket.fd(), buf, sizeof buf, 0);
+  ssize_t n = ::recv(client.fd(), buf, sizeof buf, 0);
   ASSERT_GT(n, 0);
-  client.pending.assign(buf, static_cast<size_t>(n));
+  client.pending().assign(buf, static_cast<size_t>(n));
   std::vector<std::string> bodies;
   for (int i = 0; i < 3; ++i) {
-    auto response = readResponse(-1, &client.pending);  // from the bytes of that one recv only
+    auto response = client.takeResponse();  // from the bytes of that one recv only
     ASSERT_TRUE(response) << "response " << i << " was not in the first recv";
     bodies.push_back(response->body);
   }
   EXPECT_EQ(bodies, (std::vector<std::string>{"computed 2", "/after1", "/after2"}));
-  EXPECT_TRUE(client.pending.empty());
+  EXPECT_TRUE(client.pending().empty());
 }
 
 TEST_F(DeferredTest, TheAnswersToOneReadLeaveInOneWrite) {
   startServer();
-  Client client(port);
+  HttpClient client(port);
   std::string batch;
-  for (int i = 0; i < 10; ++i) batch += get("/r" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) batch += httpGet("/r" + std::to_string(i));
   ASSERT_TRUE(client.send(batch));
-  ASSERT_TRUE(waitFor(client.socket.fd(), POLLIN, 5s));
+  ASSERT_TRUE(waitFor(client.fd(), POLLIN, 5s));
   char buf[65536];
-  ssize_t n = ::recv(client.socket.fd(), buf, sizeof buf, 0);
+  ssize_t n = ::recv(client.fd(), buf, sizeof buf, 0);
   ASSERT_GT(n, 0);
-  client.pending.assign(buf, static_cast<size_t>(n));
+  client.pending().assign(buf, static_cast<size_t>(n));
   for (int i = 0; i < 10; ++i) {
-    auto response = readResponse(-1, &client.pending);
+    auto response = client.takeResponse();
     ASSERT_TRUE(response) << "response " << i << " was not in the first recv";
     EXPECT_EQ(response->body, "/r" + std::to_string(i));
   }
@@ -218,9 +196,9 @@ TEST_F(DeferredTest, TheAnswersToOneReadLeaveInOneWrite) {
 
 TEST_F(DeferredTest, SeveralDeferredRequestsInOnePipelineAreAnsweredInOrder) {
   startServer(/*loopThreads=*/0, /*poolThreads=*/3);
-  Client client(port);
-  ASSERT_TRUE(client.send(get("/compute?a") + get("/x") + get("/compute?b") + get("/y") +
-                          get("/compute?c")));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send(httpGet("/compute?a") + httpGet("/x") + httpGet("/compute?b") +
+                          httpGet("/y") + httpGet("/compute?c")));
   gate.open();
   std::vector<std::string> bodies;
   for (int i = 0; i < 5; ++i) {
@@ -234,14 +212,14 @@ TEST_F(DeferredTest, SeveralDeferredRequestsInOnePipelineAreAnsweredInOrder) {
 
 TEST_F(DeferredTest, AFullComputeQueueIsAnswered503AtOnce) {
   startServer(/*loopThreads=*/0, /*poolThreads=*/1, /*maxQueued=*/1);
-  Client running(port);
-  ASSERT_TRUE(running.send(get("/compute?run")));
+  HttpClient running(port);
+  ASSERT_TRUE(running.send(httpGet("/compute?run")));
   ASSERT_TRUE(started.waitFor(1));
-  Client queued(port);
-  ASSERT_TRUE(queued.send(get("/compute?queued")));
+  HttpClient queued(port);
+  ASSERT_TRUE(queued.send(httpGet("/compute?queued")));
   ASSERT_TRUE(waitUntil([&] { return pool->queued() == 1; }));
-  Client refused(port);
-  ASSERT_TRUE(refused.send(get("/compute?refused")));
+  HttpClient refused(port);
+  ASSERT_TRUE(refused.send(httpGet("/compute?refused")));
   auto busy = refused.read();  // while the gate is still closed
   ASSERT_TRUE(busy);
   EXPECT_EQ(busy->status, 503);
@@ -256,8 +234,8 @@ TEST_F(DeferredTest, AFullComputeQueueIsAnswered503AtOnce) {
 TEST_F(DeferredTest, AConnectionClosedWhileItsAnswerIsComputedIsForgotten) {
   startServer();
   {
-    Client gone(port);
-    ASSERT_TRUE(gone.send(get("/compute?gone") + get("/never")));
+    HttpClient gone(port);
+    ASSERT_TRUE(gone.send(httpGet("/compute?gone") + httpGet("/never")));
     ASSERT_TRUE(started.waitFor(1));
     EXPECT_EQ(stats().deferred, 1);
   }  // closed with the answer still being computed
@@ -265,8 +243,8 @@ TEST_F(DeferredTest, AConnectionClosedWhileItsAnswerIsComputedIsForgotten) {
   EXPECT_EQ(stats().deferred, 0);
   gate.open();
   pool->stop();  // the task ran and handed its answer to nobody
-  Client next(port);
-  ASSERT_TRUE(next.send(get("/still-serving")));
+  HttpClient next(port);
+  ASSERT_TRUE(next.send(httpGet("/still-serving")));
   auto response = next.read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "/still-serving");
@@ -274,8 +252,8 @@ TEST_F(DeferredTest, AConnectionClosedWhileItsAnswerIsComputedIsForgotten) {
 
 TEST_F(DeferredTest, AResponderDroppedUnansweredAnswers500AndTheConnectionGoesOn) {
   startServer();
-  Client client(port);
-  ASSERT_TRUE(client.send(get("/drop") + get("/next")));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send(httpGet("/drop") + httpGet("/next")));
   auto dropped = client.read();
   ASSERT_TRUE(dropped);
   EXPECT_EQ(dropped->status, 500);
@@ -287,8 +265,8 @@ TEST_F(DeferredTest, AResponderDroppedUnansweredAnswers500AndTheConnectionGoesOn
 
 TEST_F(DeferredTest, OnlyTheFirstAnswerCounts) {
   startServer();
-  Client client(port);
-  ASSERT_TRUE(client.send(get("/twice") + get("/next")));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send(httpGet("/twice") + httpGet("/next")));
   auto first = client.read();
   auto next = client.read();
   ASSERT_TRUE(first && next);
@@ -298,8 +276,9 @@ TEST_F(DeferredTest, OnlyTheFirstAnswerCounts) {
 
 TEST_F(DeferredTest, ConnectionCloseAfterADeferredAnswerClosesAndDropsTheRest) {
   startServer();
-  Client client(port);
-  ASSERT_TRUE(client.send(get("/compute?last", "Connection: close\r\n") + get("/unanswered")));
+  HttpClient client(port);
+  ASSERT_TRUE(
+      client.send(httpGet("/compute?last", "Connection: close\r\n") + httpGet("/unanswered")));
   gate.open();
   auto response = client.read();
   ASSERT_TRUE(response);
@@ -310,8 +289,8 @@ TEST_F(DeferredTest, ConnectionCloseAfterADeferredAnswerClosesAndDropsTheRest) {
 
 TEST_F(DeferredTest, HeadOfADeferredRouteHasNoBody) {
   startServer();
-  Client client(port);
-  ASSERT_TRUE(client.send("HEAD /compute?h HTTP/1.1\r\nHost: t\r\n\r\n" + get("/next")));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send("HEAD /compute?h HTTP/1.1\r\nHost: t\r\n\r\n" + httpGet("/next")));
   gate.open();
   auto head = client.read(/*head=*/true);
   ASSERT_TRUE(head);
@@ -323,11 +302,11 @@ TEST_F(DeferredTest, HeadOfADeferredRouteHasNoBody) {
 
 TEST_F(DeferredTest, AnAnswerArrivingAfterTheServerIsGoneIsDropped) {
   startServer();
-  Client client(port);
-  ASSERT_TRUE(client.send(get("/compute?late")));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send(httpGet("/compute?late")));
   ASSERT_TRUE(started.waitFor(1));
   loop.call([&] { server.reset(); });  // closes the connection; the task still holds a responder
-  EXPECT_TRUE(readToEnd(client.socket.fd()).eof);
+  EXPECT_TRUE(readToEnd(client.fd()).eof);
   gate.open();
   pool->stop();  // the task answered into the void, without touching the destroyed server
 }
@@ -335,12 +314,12 @@ TEST_F(DeferredTest, AnAnswerArrivingAfterTheServerIsGoneIsDropped) {
 TEST_F(DeferredTest, ManyConnectionsOnSubLoopsGetTheirOwnAnswers) {
   startServer(/*loopThreads=*/2, /*poolThreads=*/2, /*maxQueued=*/100);
   gate.open();
-  std::vector<Client> clients;
+  std::vector<HttpClient> clients;
   for (int i = 0; i < 8; ++i) clients.emplace_back(port);
   for (int round = 0; round < 3; ++round) {
     for (size_t i = 0; i < clients.size(); ++i) {
       std::string id = std::to_string(i) + "-" + std::to_string(round);
-      ASSERT_TRUE(clients[i].send(get("/compute?" + id) + get("/sync" + id)));
+      ASSERT_TRUE(clients[i].send(httpGet("/compute?" + id) + httpGet("/sync" + id)));
     }
     for (size_t i = 0; i < clients.size(); ++i) {
       std::string id = std::to_string(i) + "-" + std::to_string(round);

@@ -74,9 +74,9 @@ class FilesTest : public ::testing::Test {
 };
 
 TEST_F(FilesTest, ServesFilesWithTheBuiltInRoutesFirst) {
-  Client client(port());
-  ASSERT_TRUE(client.send(get("/a.txt") + get("/") + get("/sub/b.txt") + get("/hello") +
-                          get("/stats") + get("/missing.txt")));
+  HttpClient client(port());
+  ASSERT_TRUE(client.send(httpGet("/a.txt") + httpGet("/") + httpGet("/sub/b.txt") +
+                          httpGet("/hello") + httpGet("/stats") + httpGet("/missing.txt")));
   auto a = client.read();
   auto index = client.read();
   auto b = client.read();
@@ -96,8 +96,8 @@ TEST_F(FilesTest, ServesFilesWithTheBuiltInRoutesFirst) {
 }
 
 TEST_F(FilesTest, ALargeFileIsStreamedAndThePipelinedRequestsFollowIt) {
-  Client client(port());
-  ASSERT_TRUE(client.send(get("/big.bin") + get("/a.txt") + get("/hello")));
+  HttpClient client(port());
+  ASSERT_TRUE(client.send(httpGet("/big.bin") + httpGet("/a.txt") + httpGet("/hello")));
   auto big = client.read();
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 200);
@@ -111,8 +111,8 @@ TEST_F(FilesTest, ALargeFileIsStreamedAndThePipelinedRequestsFollowIt) {
 }
 
 TEST_F(FilesTest, HeadOfALargeFileAnnouncesItsLengthWithoutTheBody) {
-  Client client(port());
-  ASSERT_TRUE(client.send("HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n" + get("/a.txt")));
+  HttpClient client(port());
+  ASSERT_TRUE(client.send("HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n" + httpGet("/a.txt")));
   auto head = client.read(/*head=*/true);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
@@ -123,8 +123,8 @@ TEST_F(FilesTest, HeadOfALargeFileAnnouncesItsLengthWithoutTheBody) {
 }
 
 TEST_F(FilesTest, ConnectionCloseAfterAStreamedFileClosesAfterItsLastByte) {
-  Client client(port());
-  ASSERT_TRUE(client.send(get("/big.bin", "Connection: close\r\n") + get("/a.txt")));
+  HttpClient client(port());
+  ASSERT_TRUE(client.send(httpGet("/big.bin", "Connection: close\r\n") + httpGet("/a.txt")));
   auto big = client.read();
   ASSERT_TRUE(big);
   EXPECT_EQ(big->body.size(), kBigSize);
@@ -135,23 +135,23 @@ TEST_F(FilesTest, ConnectionCloseAfterAStreamedFileClosesAfterItsLastByte) {
 TEST_F(FilesTest, AStopDuringAStreamedFileClosesRightAfterItsLastByte) {
   constexpr size_t kHugeSize = 16 << 20;  // far more than the socket buffers hold
   writeFile(root_ / "huge.bin", pattern(kHugeSize));
-  Client idle(port());
-  ASSERT_TRUE(idle.send(get("/a.txt")));
+  HttpClient idle(port());
+  ASSERT_TRUE(idle.send(httpGet("/a.txt")));
   ASSERT_TRUE(idle.read());
-  Client slow(port());
-  ASSERT_TRUE(slow.send(get("/huge.bin")));
+  HttpClient slow(port());
+  ASSERT_TRUE(slow.send(httpGet("/huge.bin")));
   ASSERT_EQ(slow.take(15), "HTTP/1.1 200 OK");  // streaming, and stalled: nobody reads
 
   ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
-  ReadResult idleEnd = readToEnd(idle.socket.fd());
+  ReadResult idleEnd = readToEnd(idle.fd());
   EXPECT_TRUE(idleEnd.eof && idleEnd.data.empty());  // the stop has begun, mid-file
-  slow.pending = "HTTP/1.1 200 OK" + slow.pending;
+  slow.pending() = "HTTP/1.1 200 OK" + slow.pending();
   auto huge = slow.read();
   ASSERT_TRUE(huge);
   EXPECT_EQ(huge->body.size(), kHugeSize);
   EXPECT_TRUE(slow.closedByServer());  // at once, not at the 30 s bound
-  idle.socket = Socket();
-  slow.socket = Socket();
+  idle.close();
+  slow.close();
   auto status = server_->stop(/*sig=*/0, std::chrono::seconds(5));
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
@@ -165,7 +165,7 @@ struct Attack {
 class FilesAttack : public FilesTest, public ::testing::WithParamInterface<Attack> {};
 
 TEST_P(FilesAttack, IsRefusedWithoutTheFileOutside) {
-  Client client(port());
+  HttpClient client(port());
   ASSERT_TRUE(
       client.send(std::string("GET ") + GetParam().target + " HTTP/1.1\r\nHost: t\r\n\r\n"));
   auto response = client.read();
@@ -173,7 +173,7 @@ TEST_P(FilesAttack, IsRefusedWithoutTheFileOutside) {
   EXPECT_TRUE(response->status == 400 || response->status == 403 || response->status == 404)
       << response->status;
   EXPECT_EQ(response->body.find("top secret"), std::string::npos);
-  EXPECT_EQ(client.pending.find("top secret"), std::string::npos);
+  EXPECT_EQ(client.pending().find("top secret"), std::string::npos);
 }
 
 std::string attackName(const ::testing::TestParamInfo<Attack>& param) { return param.param.name; }

@@ -25,7 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "HttpClient.h"
+#include "HttpTestUtil.h"
+#include "LogTestUtil.h"
+#include "LoopTestUtil.h"
 #include "TestUtil.h"
 
 using namespace net;
@@ -45,17 +47,6 @@ long residentKb(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return -1;
-}
-
-/// How many file descriptors process `pid` has open (the entries of /proc/<pid>/fd).
-int openFds(pid_t pid) {
-  std::error_code error;
-  int count = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error);
-       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
-    ++count;
-  }
-  return count;
 }
 
 /// The kernel's queues of one TCP socket.
@@ -172,18 +163,13 @@ bool readUntil(std::vector<HttpClient>& clients, std::vector<bool>& eof,
 
 /// The "connections" count of the server's GET /stats, asked on `client`; nothing when the
 /// server has no /stats (the program before the final one answers 404).
-std::optional<long> statsConnections(HttpClient& client) {
-  auto response = client.roundTrip(httpGet("/stats"));
-  if (!response || response->status != 200) return {};
-  const std::string key = "\"connections\":";
-  size_t at = response->body.find(key);
-  if (at == std::string::npos) return {};
-  return std::strtol(response->body.c_str() + at + key.size(), nullptr, 10);
+std::optional<long long> statsConnections(HttpClient& client) {
+  return statsField(client, "connections");
 }
 
 /// Waits until the server's /stats counts exactly `expected` connections (the asking one
 /// included); true at once when the server has no /stats.
-bool statsConnectionsBecome(HttpClient& client, long expected) {
+bool statsConnectionsBecome(HttpClient& client, long long expected) {
   if (!statsConnections(client)) return true;
   return waitUntil([&] { return statsConnections(client) == expected; });
 }
@@ -214,7 +200,7 @@ TEST_P(HostileManyConnections, ThousandKeepAliveClientsEachGetExactlyTheirAnswer
   }
   ServerProcess server(HTTP_SERVER_PATH, {"--threads", std::to_string(GetParam())});
   ASSERT_TRUE(server.ok()) << "first line was: " << server.banner();
-  const int idleFds = openFds(server.pid());
+  const int idleFds = openFdCount(server.pid());
 
   std::vector<HttpClient> clients;
   clients.reserve(kClients);
@@ -253,8 +239,8 @@ TEST_P(HostileManyConnections, ThousandKeepAliveClientsEachGetExactlyTheirAnswer
   clients.clear();
 
   // Every connection is given back, and the server still takes new ones.
-  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()) == idleFds; }))
-      << "open descriptors: " << openFds(server.pid()) << ", idle: " << idleFds;
+  EXPECT_TRUE(waitUntil([&] { return openFdCount(server.pid()) == idleFds; }))
+      << "open descriptors: " << openFdCount(server.pid()) << ", idle: " << idleFds;
   HttpClient last(server.port());
   auto answer = last.roundTrip(httpGet("/hello"));
   ASSERT_TRUE(answer);
@@ -447,7 +433,7 @@ class HostileResetMidResponse : public ::testing::TestWithParam<int> {};
 TEST_P(HostileResetMidResponse, ServerStaysUpServesOthersAndGivesBackTheConnections) {
   ServerProcess server(HTTP_SERVER_PATH, {"--threads", std::to_string(GetParam())});
   ASSERT_TRUE(server.ok());
-  const int idleFds = openFds(server.pid());
+  const int idleFds = openFdCount(server.pid());
   HttpClient other(server.port());
   ASSERT_TRUE(other.valid());
 
@@ -478,8 +464,9 @@ TEST_P(HostileResetMidResponse, ServerStaysUpServesOthersAndGivesBackTheConnecti
     ASSERT_TRUE(answer) << "no answer after reset " << round;
     ASSERT_EQ(answer->body, kHello);
   }
-  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()) == idleFds + 1; }))
-      << "open descriptors: " << openFds(server.pid()) << ", idle plus one client: " << idleFds + 1;
+  EXPECT_TRUE(waitUntil([&] { return openFdCount(server.pid()) == idleFds + 1; }))
+      << "open descriptors: " << openFdCount(server.pid())
+      << ", idle plus one client: " << idleFds + 1;
   EXPECT_TRUE(statsConnectionsBecome(other, 1))
       << "/stats: " << statsConnections(other).value_or(-1);
   HttpClient fresh(server.port());
@@ -492,28 +479,6 @@ INSTANTIATE_TEST_SUITE_P(Threads, HostileResetMidResponse, ::testing::Values(0, 
 
 // ---------------------------------------------------------------------------------------------
 // 5. Large files (--root): a client that never reads one, clients that reset in the middle.
-
-/// A fresh directory under the system's temporary directory, removed with its contents when
-/// the object goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "http_hostile.XXXXXX");
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code error;
-    if (!path_.empty()) std::filesystem::remove_all(path_, error);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  /// The directory; empty if it could not be made.
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Larger than any bound on memory below, sanitized or not: a server that loads a file whole
 // fails the bound by far. Sparse (truncate(2) allocates no blocks), so it costs no disk or time.
@@ -530,11 +495,10 @@ class HostileLargeFile : public ::testing::TestWithParam<int> {
       GTEST_SKIP() << "http_server has no --root option (static files) yet";
     }
     ASSERT_FALSE(dir_.path().empty());
-    std::ofstream(dir_.path() / "big.bin").close();
-    std::filesystem::resize_file(dir_.path() / "big.bin", kLargeFileSize);
-    server_.emplace(HTTP_SERVER_PATH,
-                    std::vector<std::string>{"--root", dir_.path().string(), "--threads",
-                                             std::to_string(GetParam())});
+    std::ofstream(dir_ / "big.bin").close();
+    std::filesystem::resize_file(dir_ / "big.bin", kLargeFileSize);
+    server_.emplace(HTTP_SERVER_PATH, std::vector<std::string>{"--root", dir_.path(), "--threads",
+                                                               std::to_string(GetParam())});
     ASSERT_TRUE(server_->ok()) << "first line was: " << server_->banner();
   }
 
@@ -586,7 +550,7 @@ TEST_P(HostileLargeFile, ClientThatNeverReadsALargeFileDoesNotGrowTheServer) {
 
 TEST_P(HostileLargeFile, ResetsInTheMiddleOfAFileGiveBackTheConnectionAndTheFile) {
   ServerProcess& server = *server_;
-  const int idleFds = openFds(server.pid());
+  const int idleFds = openFdCount(server.pid());
   HttpClient other(server.port());
   for (int round = 0; round < 5; ++round) {
     HttpClient victim(server.port());
@@ -600,8 +564,9 @@ TEST_P(HostileLargeFile, ResetsInTheMiddleOfAFileGiveBackTheConnectionAndTheFile
     ASSERT_EQ(answer->body, kHello);
   }
   // Each aborted transfer held a connection and an open file: both must be closed.
-  EXPECT_TRUE(waitUntil([&] { return openFds(server.pid()) == idleFds + 1; }))
-      << "open descriptors: " << openFds(server.pid()) << ", idle plus one client: " << idleFds + 1;
+  EXPECT_TRUE(waitUntil([&] { return openFdCount(server.pid()) == idleFds + 1; }))
+      << "open descriptors: " << openFdCount(server.pid())
+      << ", idle plus one client: " << idleFds + 1;
   EXPECT_TRUE(statsConnectionsBecome(other, 1))
       << "/stats: " << statsConnections(other).value_or(-1);
 }

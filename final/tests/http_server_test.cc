@@ -29,8 +29,8 @@ class HttpServerTest : public ::testing::Test {
 };
 
 TEST_F(HttpServerTest, ServesTheRoutesOnOneKeepAliveConnection) {
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/hello")));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/hello")));
   auto hello = client.read();
   ASSERT_TRUE(hello);
   EXPECT_EQ(hello->status, 200);
@@ -39,14 +39,14 @@ TEST_F(HttpServerTest, ServesTheRoutesOnOneKeepAliveConnection) {
   EXPECT_EQ(hello->header("Content-Length"), "13");
   EXPECT_EQ(hello->header("Connection"), "keep-alive");
 
-  ASSERT_TRUE(client.send(get("/")));
+  ASSERT_TRUE(client.send(httpGet("/")));
   auto index = client.read();
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
   EXPECT_EQ(index->header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_NE(index->body.find("<html>"), std::string::npos);
 
-  ASSERT_TRUE(client.send(get("/missing")));
+  ASSERT_TRUE(client.send(httpGet("/missing")));
   auto missing = client.read();
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
@@ -54,9 +54,9 @@ TEST_F(HttpServerTest, ServesTheRoutesOnOneKeepAliveConnection) {
 }
 
 TEST_F(HttpServerTest, KeepAliveServesManyRequestsInTurn) {
-  Client client(server.port());
+  HttpClient client(server.port());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(client.send(get("/hello")));
+    ASSERT_TRUE(client.send(httpGet("/hello")));
     auto response = client.read();
     ASSERT_TRUE(response) << "request " << i;
     EXPECT_EQ(response->body, "Hello, World!");
@@ -64,8 +64,8 @@ TEST_F(HttpServerTest, KeepAliveServesManyRequestsInTurn) {
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/hello") + get("/missing") + get("/")));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/hello") + httpGet("/missing") + httpGet("/")));
   std::vector<int> statuses;
   for (int i = 0; i < 3; ++i) {
     auto response = client.read();
@@ -82,8 +82,8 @@ TEST_F(HttpServerTest, ALargePipelinedBatchIsAnsweredInOrder) {
   // 2000 requests in one write: they span many reads on the server, so requests are cut at
   // arbitrary points, and the answers (about 200 KB) exceed what one write(2) takes.
   std::string batch;
-  for (int i = 0; i < 2000; ++i) batch += get(i % 3 == 0 ? "/missing" : "/hello");
-  Client client(server.port());
+  for (int i = 0; i < 2000; ++i) batch += httpGet(i % 3 == 0 ? "/missing" : "/hello");
+  HttpClient client(server.port());
   ASSERT_TRUE(client.send(batch));
   for (int i = 0; i < 2000; ++i) {
     auto response = client.read();
@@ -93,19 +93,19 @@ TEST_F(HttpServerTest, ALargePipelinedBatchIsAnsweredInOrder) {
 }
 
 TEST_F(HttpServerTest, RequestTrickledByteByByteIsServed) {
-  Client client(server.port());
+  HttpClient client(server.port());
   int one = 1;
-  ::setsockopt(client.socket.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  for (char c : get("/hello")) ASSERT_TRUE(client.send(std::string(1, c)));
+  ::setsockopt(client.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  for (char c : httpGet("/hello")) ASSERT_TRUE(client.send(std::string(1, c)));
   auto response = client.read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "Hello, World!");
 }
 
 TEST_F(HttpServerTest, HeadSendsTheHeadersOfGetWithoutTheBody) {
-  Client client(server.port());
+  HttpClient client(server.port());
   // Pipelined: if HEAD's answer carried a body, it would be read as the start of the next one.
-  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n" + get("/hello")));
+  ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n" + httpGet("/hello")));
   auto head = client.read(/*head=*/true);
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
@@ -117,9 +117,9 @@ TEST_F(HttpServerTest, HeadSendsTheHeadersOfGetWithoutTheBody) {
 }
 
 TEST_F(HttpServerTest, ConnectionCloseIsAnsweredThenClosed) {
-  Client client(server.port());
+  HttpClient client(server.port());
   // The request after the "close" one must not be answered.
-  ASSERT_TRUE(client.send(get("/hello", "Connection: close\r\n") + get("/")));
+  ASSERT_TRUE(client.send(httpGet("/hello", "Connection: close\r\n") + httpGet("/")));
   auto response = client.read();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->body, "Hello, World!");
@@ -128,7 +128,7 @@ TEST_F(HttpServerTest, ConnectionCloseIsAnsweredThenClosed) {
 }
 
 TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
-  Client client(server.port());
+  HttpClient client(server.port());
   ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\n\r\n"));
   auto response = client.read();
   ASSERT_TRUE(response);
@@ -138,7 +138,7 @@ TEST_F(HttpServerTest, Http10ClosesAfterTheResponse) {
 }
 
 TEST_F(HttpServerTest, Http10WithKeepAliveStaysOpen) {
-  Client client(server.port());
+  HttpClient client(server.port());
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(client.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
     auto response = client.read();
@@ -148,11 +148,11 @@ TEST_F(HttpServerTest, Http10WithKeepAliveStaysOpen) {
 }
 
 TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
-  Client client(server.port());
+  HttpClient client(server.port());
   // The body must be consumed as the body, not read as the next request.
   ASSERT_TRUE(
       client.send("POST /hello HTTP/1.1\r\nHost: test\r\nContent-Length: 14\r\n\r\nGET / HTTP/1.1" +
-                  get("/hello")));
+                  httpGet("/hello")));
   auto post = client.read();
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
@@ -171,9 +171,9 @@ struct BadRequest {
 class HttpServerErrors : public HttpServerTest, public ::testing::WithParamInterface<BadRequest> {};
 
 TEST_P(HttpServerErrors, AreAnsweredWithTheirStatusThenClosed) {
-  Client client(server.port());
+  HttpClient client(server.port());
   // A good request first: the error must not disturb the answer already due.
-  ASSERT_TRUE(client.send(get("/hello") + GetParam().request));
+  ASSERT_TRUE(client.send(httpGet("/hello") + GetParam().request));
   auto first = client.read();
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 200);
@@ -207,10 +207,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
   ServerProcess server(HTTP_SERVER_PATH, {"--threads", "2"});
   ASSERT_TRUE(server.ok());
-  std::vector<Client> clients;
+  std::vector<HttpClient> clients;
   for (int i = 0; i < 4; ++i) clients.emplace_back(server.port());
-  for (Client& client : clients) ASSERT_TRUE(client.send(get("/hello")));
-  for (Client& client : clients) {
+  for (HttpClient& client : clients) ASSERT_TRUE(client.send(httpGet("/hello")));
+  for (HttpClient& client : clients) {
     auto response = client.read();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->body, "Hello, World!");
@@ -218,8 +218,8 @@ TEST(HttpServerThreads, SubReactorsServeConcurrentConnections) {
 }
 
 TEST_F(HttpServerTest, EveryAnswerCarriesDateAndServer) {
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/hello") + get("/missing") + "GARBAGE\r\n\r\n"));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/hello") + httpGet("/missing") + "GARBAGE\r\n\r\n"));
   for (int i = 0; i < 3; ++i) {
     auto response = client.read();
     ASSERT_TRUE(response) << "response " << i;
@@ -241,12 +241,12 @@ std::string expectingPost(const std::string& path, size_t length,
 }
 
 TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBodyThenTheAnswer) {
-  Client client(server.port());
+  HttpClient client(server.port());
   ASSERT_TRUE(client.send(expectingPost("/hello", 5)));
   EXPECT_EQ(client.take(kContinue.size()), kContinue);
   // Nothing else can come before the body: the request is not complete.
-  EXPECT_FALSE(waitFor(client.socket.fd(), POLLIN, std::chrono::milliseconds(50)));
-  ASSERT_TRUE(client.send("hello" + get("/hello")));
+  EXPECT_FALSE(waitFor(client.fd(), POLLIN, std::chrono::milliseconds(50)));
+  ASSERT_TRUE(client.send("hello" + httpGet("/hello")));
   auto post = client.read();
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);  // POST /hello: the final answer, after the body
@@ -256,8 +256,8 @@ TEST_F(HttpServerTest, ExpectContinueGets100BeforeTheBodyThenTheAnswer) {
 }
 
 TEST_F(HttpServerTest, ContinueFollowsTheAnswersPipelinedBeforeIt) {
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/hello") + expectingPost("/hello", 3)));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/hello") + expectingPost("/hello", 3)));
   auto hello = client.read();
   ASSERT_TRUE(hello);
   EXPECT_EQ(hello->body, "Hello, World!");
@@ -265,8 +265,8 @@ TEST_F(HttpServerTest, ContinueFollowsTheAnswersPipelinedBeforeIt) {
 }
 
 TEST_F(HttpServerTest, ContinueWaitsBehindADeferredAnswer) {
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/sleep?ms=200") + expectingPost("/hello", 3)));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/sleep?ms=200") + expectingPost("/hello", 3)));
   auto slept = client.read();
   ASSERT_TRUE(slept);
   EXPECT_EQ(slept->body, "slept 200 ms\n");
@@ -274,7 +274,7 @@ TEST_F(HttpServerTest, ContinueWaitsBehindADeferredAnswer) {
 }
 
 TEST_F(HttpServerTest, ABodyTooLargeGets413AndNo100) {
-  Client client(server.port());
+  HttpClient client(server.port());
   ASSERT_TRUE(client.send(expectingPost("/hello", 2 << 20)));
   auto refused = client.read();
   ASSERT_TRUE(refused);
@@ -283,14 +283,14 @@ TEST_F(HttpServerTest, ABodyTooLargeGets413AndNo100) {
 }
 
 TEST_F(HttpServerTest, NoContinueForABodySentAlreadyNorForHttp10) {
-  Client client(server.port());
+  HttpClient client(server.port());
   ASSERT_TRUE(client.send(expectingPost("/hello", 3) + "abc"));
   auto whole = client.read();
   ASSERT_TRUE(whole);
   EXPECT_EQ(whole->status, 405);
-  Client old(server.port());
+  HttpClient old(server.port());
   ASSERT_TRUE(old.send(expectingPost("/hello", 3, "HTTP/1.0")));
-  EXPECT_FALSE(waitFor(old.socket.fd(), POLLIN, std::chrono::milliseconds(50)));
+  EXPECT_FALSE(waitFor(old.fd(), POLLIN, std::chrono::milliseconds(50)));
   ASSERT_TRUE(old.send("abc"));
   auto answer = old.read();
   ASSERT_TRUE(answer);
@@ -313,8 +313,8 @@ TEST(HttpServerFlags, IdleTimeoutClosesAConnectionThatStaysIdle) {
   ServerProcess server(HTTP_SERVER_PATH, {"--idle-timeout", "1"});
   ASSERT_TRUE(server.ok());
   auto start = std::chrono::steady_clock::now();
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/hello")));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/hello")));
   ASSERT_TRUE(client.read());
   EXPECT_TRUE(client.closedByServer());  // within readToEnd's 5 s
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));

@@ -152,9 +152,8 @@ class JsonReader {
 };
 
 /// GET /stats on `client`, parsed.
-std::optional<Json> fetchStats(Client& client) {
-  if (!client.send(get("/stats"))) return std::nullopt;
-  auto response = client.read();
+std::optional<Json> fetchStats(HttpClient& client) {
+  auto response = client.roundTrip(httpGet("/stats"));
   if (!response || response->status != 200) return std::nullopt;
   if (response->header("Content-Type") != "application/json") return std::nullopt;
   return JsonReader::parse(response->body);
@@ -181,13 +180,13 @@ TEST(HttpStats, CountsFollowConnectionsPerLoop) {
   ASSERT_TRUE(server.ok()) << server.banner();
   // One at a time, each answered before the next connects: accepted in this order, they go to
   // http-io0, http-io1, http-io0, http-io1 (round robin), and each is counted by then.
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<HttpClient>> clients;
   for (int i = 0; i < 4; ++i) {
-    clients.push_back(std::make_unique<Client>(server.port()));
-    ASSERT_TRUE(clients.back()->send(get("/hello")));
+    clients.push_back(std::make_unique<HttpClient>(server.port()));
+    ASSERT_TRUE(clients.back()->send(httpGet("/hello")));
     ASSERT_TRUE(clients.back()->read());
   }
-  Client observer(server.port());  // the fifth: http-io0 again
+  HttpClient observer(server.port());  // the fifth: http-io0 again
   auto before = fetchStats(observer);
   ASSERT_TRUE(before) << "/stats is not valid JSON";
   EXPECT_EQ((*before)["connections"].number(), 5);
@@ -218,7 +217,7 @@ TEST(HttpStats, CountsFollowConnectionsPerLoop) {
 TEST(HttpStats, OneLoopServesEverythingWithoutSubLoops) {
   ServerProcess server(HTTP_SERVER_PATH);
   ASSERT_TRUE(server.ok());
-  Client observer(server.port());
+  HttpClient observer(server.port());
   auto stats = fetchStats(observer);
   ASSERT_TRUE(stats);
   EXPECT_EQ(perLoop(*stats), (std::map<std::string, int>{{"base", 1}}));
@@ -227,8 +226,8 @@ TEST(HttpStats, OneLoopServesEverythingWithoutSubLoops) {
 TEST(HttpStats, ThePageIsSelfContained) {
   ServerProcess server(HTTP_SERVER_PATH);
   ASSERT_TRUE(server.ok());
-  Client client(server.port());
-  ASSERT_TRUE(client.send(get("/stats.html")));
+  HttpClient client(server.port());
+  ASSERT_TRUE(client.send(httpGet("/stats.html")));
   auto page = client.read();
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
@@ -267,10 +266,10 @@ TEST(HttpStats, ThePageShowsTheLoopsInHeadlessChromium) {
   }
   ServerProcess server(HTTP_SERVER_PATH, {"--threads", "2"});
   ASSERT_TRUE(server.ok());
-  std::vector<std::unique_ptr<Client>> idle;
+  std::vector<std::unique_ptr<HttpClient>> idle;
   for (int i = 0; i < 3; ++i) {
-    idle.push_back(std::make_unique<Client>(server.port()));
-    ASSERT_TRUE(idle.back()->send(get("/hello")));
+    idle.push_back(std::make_unique<HttpClient>(server.port()));
+    ASSERT_TRUE(idle.back()->send(httpGet("/hello")));
     ASSERT_TRUE(idle.back()->read());
   }
   char profile[] = "/tmp/stats-chromium-XXXXXX";  // a profile of its own: tests run in parallel

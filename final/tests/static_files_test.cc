@@ -18,7 +18,6 @@
 //     fifo (a FIFO)   sock (a Unix socket)   noread.txt (mode 000)
 #include "StaticFiles.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -41,6 +40,7 @@
 
 #include "HttpDate.h"
 #include "HttpRequest.h"
+#include "LoopTestUtil.h"
 
 using namespace net;
 
@@ -182,18 +182,6 @@ std::string readAll(int fd) {
     offset += n;
   }
   return content;
-}
-
-/// Counts this process's open fds (/proc/self/fd, less the one opendir holds).
-int openFdCount() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  ::closedir(dir);
-  return count - 1;
 }
 
 bool kernelHasOpenat2(const std::string& dir) {
@@ -445,7 +433,7 @@ TEST_P(StaticFilesTest, UnreadableFileIsForbidden) {
 TEST_P(StaticFilesTest, UnixSocketIsForbidden) { EXPECT_EQ(get("/sock").status, 403); }
 
 TEST_P(StaticFilesTest, NoFileDescriptorIsLeftOpen) {
-  int before = openFdCount();
+  int before = test::openFdCount();
   ASSERT_GT(before, 0);
   for (const char* path :
        {"/a.txt", "/", "/sub", "/sub/", "/empty/", "/nope", "/sock", "/link_out_rel",
@@ -454,7 +442,7 @@ TEST_P(StaticFilesTest, NoFileDescriptorIsLeftOpen) {
     response = files_->serve(makeRequest("HEAD", path));
   }
   { StaticFileResponse streamed = get("/big.bin"); }  // its fd closes with the response
-  EXPECT_EQ(openFdCount(), before);
+  EXPECT_EQ(test::openFdCount(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
