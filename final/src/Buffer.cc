@@ -25,10 +25,7 @@ void check(bool ok, const char* what) {
 
 }  // namespace
 
-Buffer::Buffer(size_t initialSize)
-    : buffer_(kCheapPrepend + initialSize),
-      readerIndex_(kCheapPrepend),
-      writerIndex_(kCheapPrepend) {}
+Buffer::Buffer() : readerIndex_(0), writerIndex_(0) {}
 
 const char* Buffer::findCRLF(const char* start) const {
   check(peek() <= start && start <= beginWrite(), "findCRLF: start outside the readable bytes");
@@ -51,8 +48,9 @@ void Buffer::retrieveUntil(const char* end) {
 }
 
 void Buffer::retrieveAll() {
-  readerIndex_ = kCheapPrepend;
-  writerIndex_ = kCheapPrepend;
+  const size_t front = buffer_.empty() ? 0 : kCheapPrepend;  // no storage, no prepend area
+  readerIndex_ = front;
+  writerIndex_ = front;
 }
 
 std::string Buffer::retrieveAllAsString() { return retrieveAsString(readableBytes()); }
@@ -71,6 +69,7 @@ void Buffer::append(const char* data, size_t len) {
 }
 
 void Buffer::prepend(const void* data, size_t len) {
+  ensureWritableBytes(0);  // a buffer without storage gets its prepend area now
   check(len <= prependableBytes(), "prepend: more than prependableBytes()");
   readerIndex_ -= len;
   const char* bytes = static_cast<const char*>(data);
@@ -82,9 +81,19 @@ void Buffer::hasWritten(size_t len) {
   writerIndex_ += len;
 }
 
+//! [ensureWritableBytes]
 void Buffer::ensureWritableBytes(size_t len) {
-  if (writableBytes() < len) makeSpace(len);
+  if (buffer_.empty()) {
+    // The first write, or the first since releaseIfEmpty(): the storage appears now, prepend
+    // area included.
+    buffer_.resize(kCheapPrepend + std::max(len, kInitialSize));
+    readerIndex_ = kCheapPrepend;
+    writerIndex_ = kCheapPrepend;
+  } else if (writableBytes() < len) {
+    makeSpace(len);
+  }
 }
+//! [ensureWritableBytes]
 
 //! [makeSpace]
 void Buffer::makeSpace(size_t len) {
@@ -137,5 +146,16 @@ ssize_t Buffer::readFd(int fd, int* savedErrno) {
   // STUDENT-END(buffer-read-fd)
 }
 //! [readFd]
+
+//! [releaseIfEmpty]
+void Buffer::releaseIfEmpty() {
+  if (readableBytes() != 0) return;
+  // Swapping with an empty vector frees the storage: clear() would keep the capacity, and
+  // shrink_to_fit() is only a request.
+  std::vector<char>().swap(buffer_);
+  readerIndex_ = 0;
+  writerIndex_ = 0;
+}
+//! [releaseIfEmpty]
 
 }  // namespace net

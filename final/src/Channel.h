@@ -145,8 +145,8 @@ class Channel {
   uint32_t revents_ = 0;
   int index_;                   ///< the poller's state for this Channel (EPollPoller::State)
   bool eventHandling_ = false;  ///< inside handleEvent(): destroying now would be a bug
-  std::weak_ptr<void> tie_;     ///< the owner, once tie() was called
   bool tied_ = false;           ///< whether tie_ was set (an expired tie drops events)
+  std::weak_ptr<void> tie_;     ///< the owner, once tie() was called
 
   EventCallback readCallback_;
   EventCallback writeCallback_;

@@ -72,7 +72,8 @@ void EPollPoller::updateChannel(Channel* channel) {
   const int state = channel->index();
   // A kNew Channel whose fd is taken means two Channels for one fd, or an fd closed without
   // remove() and reused by a new file; either would leave a dangling pointer behind.
-  if (state == kNew ? channels_.count(channel->fd()) != 0 : !hasChannel(channel)) {
+  const size_t fd = static_cast<size_t>(channel->fd());
+  if (state == kNew ? fd < channels_.size() && channels_[fd] != nullptr : !hasChannel(channel)) {
     badState("updateChannel: fd and Channel do not match", channel);
   }
   switch (state) {
@@ -80,7 +81,8 @@ void EPollPoller::updateChannel(Channel* channel) {
     case kDeleted:
       if (channel->isNoneEvent()) return;  // nothing to watch: stay out of the kernel's list
       update(EPOLL_CTL_ADD, channel);      // may throw; the Channel then stays as it was
-      channels_[channel->fd()] = channel;
+      if (fd >= channels_.size()) channels_.resize(fd + 1, nullptr);
+      channels_[fd] = channel;
       channel->setIndex(kAdded);
       break;
     case kAdded:
@@ -107,7 +109,7 @@ void EPollPoller::removeChannel(Channel* channel) {
   if (state == kNew) return;  // never registered, or already removed: nothing to undo
   if (!hasChannel(channel)) badState("removeChannel: fd and Channel do not match", channel);
   if (state == kAdded) update(EPOLL_CTL_DEL, channel);
-  channels_.erase(channel->fd());
+  channels_[static_cast<size_t>(channel->fd())] = nullptr;
   channel->setIndex(kNew);
   // The Channel may still be waiting in the active list of the current round (an earlier
   // callback of that round removed it). Without revents it has nothing left to dispatch.
@@ -117,8 +119,8 @@ void EPollPoller::removeChannel(Channel* channel) {
 
 bool EPollPoller::hasChannel(Channel* channel) const {
   ownerLoop_->assertInLoopThread();
-  auto it = channels_.find(channel->fd());
-  return it != channels_.end() && it->second == channel;
+  const size_t fd = static_cast<size_t>(channel->fd());
+  return fd < channels_.size() && channels_[fd] == channel;
 }
 
 //! [update]

@@ -69,8 +69,10 @@ class EPollPoller {
 
   EventLoop* ownerLoop_;  ///< does not own: it owns us
   int epollFd_;
-  std::map<int, Channel*> channels_;  ///< fd -> its Channel (does not own); kAdded or kDeleted
-  std::vector<epoll_event> events_;   ///< epoll_wait's output array; grows when it fills up
+  /// fd -> its Channel (does not own), nullptr when none; kAdded or kDeleted. Indexed by fd
+  /// (the kernel hands out the lowest free number): 8 bytes per fd instead of a map node.
+  std::vector<Channel*> channels_;
+  std::vector<epoll_event> events_;  ///< epoll_wait's output array; grows when it fills up
 };
 
 }  // namespace net

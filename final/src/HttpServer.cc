@@ -62,9 +62,13 @@ struct HttpServer::LoopCounter {
   LoopCounter(EventLoop* l, std::string n) : loop(l), name(std::move(n)) {}
 };
 
-/// What HttpServer keeps per connection, in the connection's context. Loop thread only.
+/// What HttpServer keeps per connection, in the connection's context, while the connection has
+/// something under way: made by stateOf() when first needed, dropped by forgetIfIdle() when
+/// nothing is left (an idle keep-alive connection keeps nothing of ours). Loop thread only.
 struct HttpServer::ConnectionState {
-  HttpContext context;  ///< the request parser
+  /// The request parser, only while a request is under way: an idle connection keeps none (nginx
+  /// frees its request between keep-alive requests too). Made by the first bytes of a request.
+  std::unique_ptr<HttpContext> context;
   /// Input that arrived while an answer was pending, parsed once it has been sent. Allocated only
   /// while needed: an idle connection holds no buffer of ours.
   std::unique_ptr<Buffer> held;
@@ -75,10 +79,14 @@ struct HttpServer::ConnectionState {
   bool closeAfterFile = false;         ///< shut down once `sender` is done
   bool outputFull = false;             ///< output above kOutputHighWaterMark, until it drained
   bool readStopped = false;            ///< stopRead() is in force
-  LoopCounter* counter = nullptr;      ///< the counter of the connection's loop; does not own
 
   /// An answer is still to come (computed, or a file being streamed): later requests wait.
   bool waiting() const { return pending != 0 || sender != nullptr; }
+  /// Nothing under way: no answer to come, no input held or left, no request half parsed.
+  bool idle() const {
+    return !waiting() && !held && leftInInput == 0 &&
+           (!context || context->state() == HttpContext::State::kExpectRequestLine);
+  }
 };
 
 /// What the request loop does after one answer.
@@ -224,29 +232,41 @@ HttpServerStats HttpServer::stats() const {
   return stats;
 }
 
+// The parser and the pipelining state live with the connection (muduo keeps its parser there
+// too): no map, no lock, and they die with the connection.
 HttpServer::ConnectionState* HttpServer::stateOf(const TcpConnectionPtr& conn) {
-  return std::any_cast<std::shared_ptr<ConnectionState>>(conn->getMutableContext())->get();
+  std::any* context = conn->getMutableContext();
+  if (!context->has_value()) *context = std::make_shared<ConnectionState>();
+  return std::any_cast<std::shared_ptr<ConnectionState>>(context)->get();
+}
+
+HttpServer::ConnectionState* HttpServer::findState(const TcpConnectionPtr& conn) {
+  auto* state = std::any_cast<std::shared_ptr<ConnectionState>>(conn->getMutableContext());
+  return state != nullptr ? state->get() : nullptr;
+}
+
+void HttpServer::forgetIfIdle(const TcpConnectionPtr& conn, ConnectionState* state) {
+  // Not while output or input is throttled: that state must survive until it is lifted.
+  if (state->idle() && !state->outputFull && !state->readStopped) conn->setContext(std::any());
+}
+
+HttpServer::LoopCounter* HttpServer::counterOf(const TcpConnectionPtr& conn) const {
+  for (const auto& counter : loopCounters_) {
+    if (counter->loop == conn->getLoop()) return counter.get();
+  }
+  std::fprintf(stderr, "HttpServer: connection %s on a loop start() did not register\n",
+               conn->name().c_str());
+  std::abort();
 }
 
 void HttpServer::onConnection(const TcpConnectionPtr& conn) {
   if (conn->connected()) {
-    // The parser and the pipelining state live with the connection (muduo keeps its parser
-    // there too): no map, no lock, and they die with the connection.
-    auto state = std::make_shared<ConnectionState>();
-    for (const auto& counter : loopCounters_) {
-      if (counter->loop == conn->getLoop()) state->counter = counter.get();
-    }
-    if (state->counter == nullptr) {
-      std::fprintf(stderr, "HttpServer: connection %s on a loop start() did not register\n",
-                   conn->name().c_str());
-      std::abort();
-    }
-    state->counter->connections.fetch_add(1, std::memory_order_relaxed);
+    counterOf(conn)->connections.fetch_add(1, std::memory_order_relaxed);
     accepted_.fetch_add(1, std::memory_order_relaxed);
-    conn->setContext(std::move(state));
   } else {
-    ConnectionState* state = stateOf(conn);
-    state->counter->connections.fetch_sub(1, std::memory_order_relaxed);
+    counterOf(conn)->connections.fetch_sub(1, std::memory_order_relaxed);
+    ConnectionState* state = findState(conn);
+    if (state == nullptr) return;  // idle: nothing under way to settle
     if (state->pending != 0) {
       // Closed while its answer is computed: the answer finds the connection gone and is dropped.
       deferred_.fetch_sub(1, std::memory_order_relaxed);
@@ -286,13 +306,15 @@ void HttpServer::onMessage(const TcpConnectionPtr& conn, Buffer* buf) {
   }
   state->leftInInput = buf->readableBytes();
   updateReading(conn, state);
+  forgetIfIdle(conn, state);  // `state` is gone if it was idle
 }
 //! [onMessage]
 
 //! [processRequests]
 void HttpServer::processRequests(const TcpConnectionPtr& conn, ConnectionState* state,
                                  Buffer* input, Buffer* output) {
-  HttpContext& context = state->context;
+  if (!state->context) state->context = std::make_unique<HttpContext>();
+  HttpContext& context = *state->context;
   // Every request complete in `input` is answered now, in order (pipelining, RFC 9112 9.3.2),
   // until one is answered later: those behind it wait. The answers leave in one send(): one
   // write(2) for a whole pipelined batch.
@@ -375,8 +397,8 @@ void HttpServer::onDeferredResponse(const TcpConnectionPtr& conn, uint64_t id,
                                     const OwnedAccessRecord* access) {
   conn->getLoop()->assertInLoopThread();
   if (!conn->connected()) return;  // closed while the answer was computed
-  ConnectionState* state = stateOf(conn);
-  if (state->pending != id) return;
+  ConnectionState* state = findState(conn);
+  if (state == nullptr || state->pending != id) return;
   state->pending = 0;
   deferred_.fetch_sub(1, std::memory_order_relaxed);
   Buffer output;
@@ -401,6 +423,7 @@ void HttpServer::resume(const TcpConnectionPtr& conn, ConnectionState* state, Ne
     }
   }
   updateReading(conn, state);
+  forgetIfIdle(conn, state);  // `state` is gone if it was idle
 }
 //! [onDeferredResponse]
 
@@ -446,7 +469,7 @@ HttpServer::Next HttpServer::finish(const TcpConnectionPtr& conn, ConnectionStat
 /// (after malformed input the framing of whatever follows cannot be trusted, RFC 9112 9.3).
 HttpServer::Next HttpServer::appendErrorResponse(const TcpConnectionPtr& conn,
                                                  ConnectionState* state, Buffer* output) {
-  const HttpContext& context = state->context;
+  const HttpContext& context = *state->context;
   HttpResponse response(/*closeConnection=*/true);
   response.setStatusCode(context.errorStatus());
   response.setContentType("text/plain");
@@ -489,8 +512,9 @@ void HttpServer::onHighWaterMark(const TcpConnectionPtr& conn) {
 
 //! [onWriteComplete]
 void HttpServer::onWriteComplete(const TcpConnectionPtr& conn) {
-  ConnectionState* state = stateOf(conn);
-  state->outputFull = false;  // everything sent has reached the kernel
+  ConnectionState* state = findState(conn);
+  if (state == nullptr) return;  // idle: no file being sent, no output over the mark
+  state->outputFull = false;     // everything sent has reached the kernel
   if (state->sender) {
     FileSender::State sending = state->sender->onWriteComplete(conn);  // the next chunk
     if (sending == FileSender::State::kSending) return;
@@ -536,9 +560,8 @@ void HttpServer::stop(Clock::duration timeout, std::function<void()> onStopped) 
 
 void HttpServer::closeIfIdle(const TcpConnectionPtr& conn) {
   if (!conn->connected()) return;  // closing already
-  ConnectionState* state = stateOf(conn);
-  bool idle = !state->waiting() && !state->held && state->leftInInput == 0 &&
-              state->context.state() == HttpContext::State::kExpectRequestLine;
+  ConnectionState* state = findState(conn);
+  bool idle = state == nullptr || state->idle();
   // FIN as soon as any answer still queued has been written: the client reads all of it, then
   // EOF. The connection closes when the client closes its side (as clients do on EOF).
   if (idle) conn->shutdown();

@@ -124,6 +124,9 @@ class HttpServer {
   friend class HttpResponder;
 
   static ConnectionState* stateOf(const TcpConnectionPtr& conn);
+  static ConnectionState* findState(const TcpConnectionPtr& conn);
+  LoopCounter* counterOf(const TcpConnectionPtr& conn) const;
+  static void forgetIfIdle(const TcpConnectionPtr& conn, ConnectionState* state);
   void registerLoops();
   void onConnection(const TcpConnectionPtr& conn);
   void onMessage(const TcpConnectionPtr& conn, Buffer* buf);

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 namespace net {
 
 InetAddress::InetAddress(uint16_t port, bool loopbackOnly, bool ipv6) {
@@ -18,7 +20,9 @@ InetAddress::InetAddress(uint16_t port, bool loopbackOnly, bool ipv6) {
   }
 }
 
-InetAddress::InetAddress(const sockaddr_storage& addr) : addr_(addr) {}
+InetAddress::InetAddress(const sockaddr_storage& addr) {
+  std::memcpy(&addr_, &addr, sizeof addr_);  // AF_INET or AF_INET6: the first bytes say it all
+}
 
 std::optional<InetAddress> InetAddress::parse(std::string_view ip, uint16_t port) {
   std::string text(ip);  // inet_pton needs a NUL-terminated string

@@ -34,6 +34,12 @@ namespace {
   std::abort();
 }
 
+/// What a connection without callbacks of its own uses: one empty set for all of them.
+const std::shared_ptr<const TcpConnection::Callbacks>& noCallbacks() {
+  static const auto none = std::make_shared<const TcpConnection::Callbacks>();
+  return none;
+}
+
 }  // namespace
 
 const char* TcpConnection::stateToString(StateE state) {
@@ -51,19 +57,19 @@ const char* TcpConnection::stateToString(StateE state) {
 }
 
 TcpConnection::TcpConnection(EventLoop* loop, std::string name, Socket socket,
-                             const InetAddress& localAddr, const InetAddress& peerAddr)
+                             const InetAddress& peerAddr)
     : loop_(loop),
       name_(std::move(name)),
       socket_(std::move(socket)),
-      channel_(std::make_unique<Channel>(loop, socket_.fd())),
-      localAddr_(localAddr),
-      peerAddr_(peerAddr) {
+      channel_(loop, socket_.fd()),
+      peerAddr_(peerAddr),
+      callbacks_(noCallbacks()) {
   // `this` in these lambdas is safe: the Channel is ours, and it is tied to us (see
   // connectEstablished) so it never calls back into a destroyed connection.
-  channel_->setReadCallback([this] { handleRead(); });
-  channel_->setWriteCallback([this] { handleWrite(); });
-  channel_->setCloseCallback([this] { handleClose(); });
-  channel_->setErrorCallback([this] { handleError(); });
+  channel_.setReadCallback([this] { handleRead(); });
+  channel_.setWriteCallback([this] { handleWrite(); });
+  channel_.setCloseCallback([this] { handleClose(); });
+  channel_.setErrorCallback([this] { handleError(); });
 }
 
 TcpConnection::~TcpConnection() {
@@ -100,9 +106,9 @@ void TcpConnection::setState(StateE next) {
 void TcpConnection::connectEstablished() {
   loop_->assertInLoopThread();
   setState(kConnected);
-  channel_->tie(shared_from_this());
-  channel_->enableReading();
-  if (connectionCallback_) connectionCallback_(shared_from_this());
+  channel_.tie(shared_from_this());
+  channel_.enableReading();
+  if (callbacks_->connection) callbacks_->connection(shared_from_this());
 }
 
 void TcpConnection::connectDestroyed() {
@@ -112,13 +118,13 @@ void TcpConnection::connectDestroyed() {
     // The owner is tearing us down while the peer is still there (server destruction): nobody
     // has reported the connection down yet, so do it here.
     setState(kDisconnected);
-    channel_->disableAll();
-    if (connectionCallback_) connectionCallback_(shared_from_this());
+    channel_.disableAll();
+    if (callbacks_->connection) callbacks_->connection(shared_from_this());
   } else if (state == kConnecting) {
     setState(kDisconnected);  // never registered: remove() below has nothing to undo
   }
   idleHook_.unlink();  // leave the idle wheel now, not when the last reference goes
-  channel_->remove();
+  channel_.remove();
 }
 
 //! [handleRead]
@@ -130,15 +136,17 @@ void TcpConnection::handleRead() {
   // One readv into the input Buffer (plus its 64 KiB spill area, see Buffer::readFd). Whatever
   // did not fit stays in the kernel, and the level-triggered channel reports it again.
   int savedErrno = 0;
-  ssize_t n = inputBuffer_.readFd(channel_->fd(), &savedErrno);
+  ssize_t n = inputBuffer_.readFd(channel_.fd(), &savedErrno);
   if (n > 0) {
     idleHook_.touch();  // activity: the idle wheel, if any, starts counting again
     // The callback retrieves what it used; a partial message stays for the next read.
-    if (messageCallback_) {
-      messageCallback_(shared_from_this(), &inputBuffer_);
+    if (callbacks_->message) {
+      callbacks_->message(shared_from_this(), &inputBuffer_);
     } else {
       inputBuffer_.retrieveAll();
     }
+    // Everything used: an idle connection keeps no input storage (the next read allocates).
+    inputBuffer_.releaseIfEmpty();
   } else if (n == 0) {
     handleClose();  // the peer sent FIN: no more data will come
   } else if (isRetry(savedErrno)) {
@@ -176,8 +184,8 @@ void TcpConnection::sendInLoop(std::string_view data) {
   // Write directly only when nothing is queued, or the bytes would overtake the backlog.
   // MSG_NOSIGNAL: a reset peer makes send() fail with EPIPE instead of raising SIGPIPE, whose
   // default action would end the whole process (send(2)).
-  if (!channel_->isWriting() && outputBuffer_.readableBytes() == 0) {
-    ssize_t n = ::send(channel_->fd(), data.data(), data.size(), MSG_NOSIGNAL);
+  if (!channel_.isWriting() && outputBuffer_.readableBytes() == 0) {
+    ssize_t n = ::send(channel_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) {
       written = static_cast<size_t>(n);
       if (n > 0) idleHook_.touch();
@@ -186,22 +194,23 @@ void TcpConnection::sendInLoop(std::string_view data) {
     } else if (!isRetry(errno)) {
       return;  // the peer is gone (EPIPE, ECONNRESET): the read side sees it too and closes
     }
-    if (written == data.size() && writeCompleteCallback_) {
+    if (written == data.size() && callbacks_->writeComplete) {
       // Queued, not called: the application is still inside the call to send().
-      loop_->queueInLoop([self = shared_from_this()] { self->writeCompleteCallback_(self); });
+      loop_->queueInLoop([self = shared_from_this()] { self->callbacks_->writeComplete(self); });
     }
   }
   size_t remaining = data.size() - written;
   if (remaining == 0) return;
   size_t queued = outputBuffer_.readableBytes();
-  if (queued < highWaterMark_ && queued + remaining >= highWaterMark_ && highWaterMarkCallback_) {
+  const size_t mark = callbacks_->highWaterMarkBytes;
+  if (queued < mark && queued + remaining >= mark && callbacks_->highWaterMark) {
     // Once per crossing from below, not on every send above the mark.
     loop_->queueInLoop([self = shared_from_this(), total = queued + remaining] {
-      self->highWaterMarkCallback_(self, total);
+      self->callbacks_->highWaterMark(self, total);
     });
   }
   outputBuffer_.append(data.data() + written, remaining);
-  if (!channel_->isWriting()) channel_->enableWriting();
+  if (!channel_.isWriting()) channel_.enableWriting();
   // STUDENT-END(send-in-loop)
 }
 //! [sendInLoop]
@@ -211,26 +220,28 @@ void TcpConnection::handleWrite() {
   // STUDENT-BEGIN(handle-write): send what is queued; when drained, stop EPOLLOUT and finish up
   // STUDENT-STUB: return;
   loop_->assertInLoopThread();
-  if (!channel_->isWriting()) return;  // closed earlier in this round
+  if (!channel_.isWriting()) return;  // closed earlier in this round
   ssize_t n =
-      ::send(channel_->fd(), outputBuffer_.peek(), outputBuffer_.readableBytes(), MSG_NOSIGNAL);
+      ::send(channel_.fd(), outputBuffer_.peek(), outputBuffer_.readableBytes(), MSG_NOSIGNAL);
   if (n < 0) {
     if (isRetry(errno)) return;
     if (isBug(errno)) die(name_, "send", errno);
     // The peer is gone and the bytes can never be delivered. Stop watching EPOLLOUT (a broken
     // socket is always writable); the read side reports the reset and closes the connection.
     outputBuffer_.retrieveAll();
-    channel_->disableWriting();
+    outputBuffer_.releaseIfEmpty();
+    channel_.disableWriting();
     return;
   }
   idleHook_.touch();  // the peer takes our bytes: queued output alone is not activity
   outputBuffer_.retrieve(static_cast<size_t>(n));  // moves an index, not the backlog
   if (outputBuffer_.readableBytes() > 0) return;   // still more: EPOLLOUT stays on
+  outputBuffer_.releaseIfEmpty();                  // drained: give the storage back
   // Drained: stop watching EPOLLOUT, or the level-triggered loop would spin on a writable
   // socket.
-  channel_->disableWriting();
-  if (writeCompleteCallback_) {
-    loop_->queueInLoop([self = shared_from_this()] { self->writeCompleteCallback_(self); });
+  channel_.disableWriting();
+  if (callbacks_->writeComplete) {
+    loop_->queueInLoop([self = shared_from_this()] { self->callbacks_->writeComplete(self); });
   }
   if (state_ == kDisconnecting) shutdownInLoop();  // shutdown() was waiting for this
   // STUDENT-END(handle-write)
@@ -243,11 +254,11 @@ void TcpConnection::handleClose() {
   // STUDENT-STUB: return;
   loop_->assertInLoopThread();
   setState(kDisconnected);
-  channel_->disableAll();
+  channel_.disableAll();
   // The guard keeps us alive through both callbacks even if the owner drops its reference.
   TcpConnectionPtr guard(shared_from_this());
-  if (connectionCallback_) connectionCallback_(guard);
-  if (closeCallback_) closeCallback_(guard);  // TcpServer::removeConnection
+  if (callbacks_->connection) callbacks_->connection(guard);
+  if (callbacks_->close) callbacks_->close(guard);  // TcpServer::removeConnection
   // STUDENT-END(connection-close)
 }
 //! [handleClose]
@@ -262,14 +273,14 @@ void TcpConnection::handleError() {
 
 void TcpConnection::stopRead() {
   loop_->runInLoop([self = shared_from_this()] {
-    if (self->channel_->isReading()) self->channel_->disableReading();
+    if (self->channel_.isReading()) self->channel_.disableReading();
   });
 }
 
 void TcpConnection::startRead() {
   loop_->runInLoop([self = shared_from_this()] {
-    if (!self->channel_->isReading() && self->state_ != kDisconnected) {
-      self->channel_->enableReading();
+    if (!self->channel_.isReading() && self->state_ != kDisconnected) {
+      self->channel_.enableReading();
     }
   });
 }
@@ -285,7 +296,7 @@ void TcpConnection::shutdown() {
 void TcpConnection::shutdownInLoop() {
   loop_->assertInLoopThread();
   // With output still queued, handleWrite() sends FIN after the last byte.
-  if (state_ == kDisconnecting && !channel_->isWriting()) socket_.shutdownWrite();
+  if (state_ == kDisconnecting && !channel_.isWriting()) socket_.shutdownWrite();
 }
 //! [shutdown]
 

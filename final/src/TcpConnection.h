@@ -2,7 +2,8 @@
 //
 // Owns: the connected Socket (closed when the last TcpConnectionPtr goes away), its Channel,
 // the input Buffer (bytes read, not yet used by the message callback) and the output Buffer
-// (bytes sent, not yet taken by the kernel).
+// (bytes sent, not yet taken by the kernel). Both Buffers give their storage back whenever they
+// are empty after a read or a drain, so an idle connection holds no buffer memory.
 // Borrows: the EventLoop (does not own); it must outlive the connection.
 // Lifetime: always held by std::shared_ptr (TcpConnectionPtr). The server's map, a functor in
 // the loop's queue, a callback running right now and the application may each hold one, and
@@ -23,13 +24,13 @@
 
 #include "Buffer.h"
 #include "Callbacks.h"
+#include "Channel.h"
 #include "InetAddress.h"
 #include "Socket.h"
 #include "TimingWheel.h"
 
 namespace net {
 
-class Channel;
 class EventLoop;
 
 /// A TCP connection on one EventLoop: reads into its input Buffer for the message callback,
@@ -51,8 +52,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 
   /// Takes ownership of `socket`, an accepted, non-blocking connection. The connection does
   /// nothing until connectEstablished() runs on `loop`'s thread. [any thread]
-  TcpConnection(EventLoop* loop, std::string name, Socket socket, const InetAddress& localAddr,
-                const InetAddress& peerAddr);
+  TcpConnection(EventLoop* loop, std::string name, Socket socket, const InetAddress& peerAddr);
   /// Closes the socket. The connection must be kDisconnected (aborts otherwise). [any thread]
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
@@ -60,10 +60,11 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 
   /// The loop this connection lives on. [any thread]
   EventLoop* getLoop() const { return loop_; }
-  /// Unique within its server, e.g. "echo-127.0.0.1:9000#3". [any thread]
+  /// Unique within its server, e.g. "echo#3". [any thread]
   const std::string& name() const { return name_; }
-  /// Our end of the connection. [any thread]
-  const InetAddress& localAddress() const { return localAddr_; }
+  /// Our end of the connection, asked of the kernel (getsockname(2)) at each call: rarely
+  /// needed, and a copy would cost every connection 28 bytes. [any thread]
+  InetAddress localAddress() const { return socket_.localAddress(); }
   /// The peer's end of the connection. [any thread]
   const InetAddress& peerAddress() const { return peerAddr_; }
   /// Whether the state is kConnected. [any thread]
@@ -92,20 +93,44 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   /// Watches the socket for input again after stopRead(). [any thread]
   void startRead();
 
+  /// Every callback of a connection and the high-water mark, in one object that a server's
+  /// connections share (setCallbacks) rather than each holding five std::function (32 bytes
+  /// each with libstdc++).
+  struct Callbacks {
+    ConnectionCallback connection;                 ///< see setConnectionCallback()
+    MessageCallback message;                       ///< see setMessageCallback()
+    WriteCompleteCallback writeComplete;           ///< see setWriteCompleteCallback()
+    HighWaterMarkCallback highWaterMark;           ///< see setHighWaterMarkCallback()
+    size_t highWaterMarkBytes = 64 * 1024 * 1024;  ///< see setHighWaterMarkCallback()
+    CloseCallback close;                           ///< see setCloseCallback()
+  };
+  /// Uses `callbacks`, shared with whoever else holds it (TcpServer gives all its connections
+  /// the same one); a later setter changes a copy, so the others are not affected.
+  /// [before connectEstablished()]
+  void setCallbacks(std::shared_ptr<const Callbacks> callbacks) {
+    callbacks_ = std::move(callbacks);
+  }
+
   /// Called when the connection goes up and when it goes down. [before connectEstablished()]
-  void setConnectionCallback(ConnectionCallback cb) { connectionCallback_ = std::move(cb); }
+  void setConnectionCallback(ConnectionCallback cb) {
+    changeCallbacks([&](Callbacks& c) { c.connection = std::move(cb); });
+  }
   /// Called with the input Buffer after each read. [before connectEstablished()]
-  void setMessageCallback(MessageCallback cb) { messageCallback_ = std::move(cb); }
+  void setMessageCallback(MessageCallback cb) {
+    changeCallbacks([&](Callbacks& c) { c.message = std::move(cb); });
+  }
   /// Called when all output has been written to the kernel. [before connectEstablished()]
   void setWriteCompleteCallback(WriteCompleteCallback cb) {
-    writeCompleteCallback_ = std::move(cb);
+    changeCallbacks([&](Callbacks& c) { c.writeComplete = std::move(cb); });
   }
   /// Called (queued, on the loop thread) when the output Buffer grows from below
   /// `highWaterMark` bytes to at least that many; again only after it has fallen below.
   /// [loop thread; e.g. from the connection callback]
   void setHighWaterMarkCallback(HighWaterMarkCallback cb, size_t highWaterMark) {
-    highWaterMarkCallback_ = std::move(cb);
-    highWaterMark_ = highWaterMark;
+    changeCallbacks([&](Callbacks& c) {
+      c.highWaterMark = std::move(cb);
+      c.highWaterMarkBytes = highWaterMark;
+    });
   }
   /// Keeps `context`, application state that lives and dies with the connection (HttpServer
   /// keeps each connection's request parser here). [loop thread]
@@ -122,7 +147,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 
   /// Internal, for TcpServer: called once when the connection has closed, after the connection
   /// callback saw it go down. [before connectEstablished()]
-  void setCloseCallback(CloseCallback cb) { closeCallback_ = std::move(cb); }
+  void setCloseCallback(CloseCallback cb) {
+    changeCallbacks([&](Callbacks& c) { c.close = std::move(cb); });
+  }
 
   /// Registers the socket with the loop and reports the connection up. Called once by the
   /// owner (TcpServer), right after creation. [loop thread]
@@ -141,20 +168,22 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void shutdownInLoop();
   /// Moves to `next`, aborting with both state names if the transition is not allowed.
   void setState(StateE next);
+  /// Replaces callbacks_ by a changed copy, leaving the shared set as it is for the others.
+  template <typename Change>
+  void changeCallbacks(Change change) {
+    auto copy = std::make_shared<Callbacks>(*callbacks_);
+    change(*copy);
+    callbacks_ = std::move(copy);
+  }
 
   EventLoop* loop_;  // does not own
   const std::string name_;
   std::atomic<StateE> state_{kConnecting};
   Socket socket_;
-  std::unique_ptr<Channel> channel_;
-  const InetAddress localAddr_;
+  Channel channel_;  ///< a member, not a separate allocation: it lives exactly as long as we do
   const InetAddress peerAddr_;
-  ConnectionCallback connectionCallback_;
-  MessageCallback messageCallback_;
-  WriteCompleteCallback writeCompleteCallback_;
-  HighWaterMarkCallback highWaterMarkCallback_;
-  size_t highWaterMark_ = 64 * 1024 * 1024;
-  CloseCallback closeCallback_;
+  /// Never null; see setCallbacks().
+  std::shared_ptr<const Callbacks> callbacks_;
   Buffer inputBuffer_;   ///< read, not yet retrieved by the message callback
   Buffer outputBuffer_;  ///< sent, not yet taken by the kernel, in order
   std::any context_;     ///< the application's per-connection state

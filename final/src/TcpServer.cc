@@ -15,7 +15,6 @@ TcpServer::TcpServer(EventLoop* loop, const InetAddress& listenAddr, std::string
       name_(std::move(name)),
       acceptor_(std::make_unique<Acceptor>(loop, listenAddr, reusePort)),
       listenAddr_(acceptor_->listenAddress()),
-      ipPort_(listenAddr_.toIpPort()),
       threadPool_(std::make_unique<EventLoopThreadPool>(loop, name_ + "-io")) {
   // `this` is safe: the Acceptor is ours and dies with us.
   acceptor_->setNewConnectionCallback(
@@ -59,7 +58,18 @@ void TcpServer::setIdleTimeout(Clock::duration timeout, Clock::duration tick) {
 
 void TcpServer::start() {
   if (started_.exchange(true)) return;
-  loop_->runInLoop([this] {
+  auto callbacks = std::make_shared<TcpConnection::Callbacks>();
+  callbacks->connection = connectionCallback_;
+  callbacks->message = messageCallback_;
+  callbacks->writeComplete = writeCompleteCallback_;
+  if (highWaterMarkCallback_) {
+    callbacks->highWaterMark = highWaterMarkCallback_;
+    callbacks->highWaterMarkBytes = highWaterMark_;
+  }
+  // `this` is safe: the server outlives its connections' registration (see the destructor).
+  callbacks->close = [this](const TcpConnectionPtr& c) { removeConnection(c); };
+  loop_->runInLoop([this, callbacks = std::move(callbacks)]() mutable {
+    connectionCallbacks_ = std::move(callbacks);
     threadPool_->start(threadInitCallback_);
     if (idleTimeout_ > Clock::duration::zero()) {
       for (EventLoop* ioLoop : threadPool_->getAllLoops()) {
@@ -93,18 +103,12 @@ void TcpServer::forEachConnection(const std::function<void(const TcpConnectionPt
 void TcpServer::newConnection(Socket socket, const InetAddress& peerAddr) {
   loop_->assertInLoopThread();
   EventLoop* ioLoop = threadPool_->getNextLoop();
-  std::string connName = name_ + "-" + ipPort_ + "#" + std::to_string(nextConnId_++);
-  InetAddress localAddr = socket.localAddress();
-  auto conn =
-      std::make_shared<TcpConnection>(ioLoop, connName, std::move(socket), localAddr, peerAddr);
-  connections_[connName] = conn;
-  conn->setConnectionCallback(connectionCallback_);
-  conn->setMessageCallback(messageCallback_);
-  conn->setWriteCompleteCallback(writeCompleteCallback_);
-  if (highWaterMarkCallback_)
-    conn->setHighWaterMarkCallback(highWaterMarkCallback_, highWaterMark_);
-  // `this` is safe: the server outlives its connections' registration (see the destructor).
-  conn->setCloseCallback([this](const TcpConnectionPtr& c) { removeConnection(c); });
+  // Short ("http#12") so that it fits std::string's inline storage (15 characters with
+  // libstdc++) and costs no allocation; localAddress() tells the rest.
+  std::string connName = name_ + "#" + std::to_string(nextConnId_++);
+  auto conn = std::make_shared<TcpConnection>(ioLoop, connName, std::move(socket), peerAddr);
+  connections_[conn.get()] = conn;
+  conn->setCallbacks(connectionCallbacks_);  // one set for all: see TcpConnection::Callbacks
   // From here on the connection belongs to ioLoop's thread. The callbacks set above happen
   // before the functor runs (the loop's queue is a mutex hand-off).
   auto wheel = idleWheels_.find(ioLoop);
@@ -129,7 +133,7 @@ void TcpServer::removeConnection(const TcpConnectionPtr& conn) {
 
 void TcpServer::removeConnectionInLoop(const TcpConnectionPtr& conn) {
   loop_->assertInLoopThread();
-  if (connections_.erase(conn->name()) != 1) {
+  if (connections_.erase(conn.get()) != 1) {
     std::fprintf(stderr, "TcpServer %s: closing unknown connection %s\n", name_.c_str(),
                  conn->name().c_str());
     std::abort();

@@ -1,7 +1,7 @@
 // TcpServer: accepts connections on one address and keeps them until they close.
 //
 // The application sets its callbacks, calls start(), and runs the loop. Each accepted socket
-// becomes a TcpConnection named "<server name>-<ip:port>#<n>", stored in the server's map until
+// becomes a TcpConnection named "<server name>#<n>", stored in the server's map until
 // it closes; the application sees it through the connection and message callbacks.
 // With setThreadNum(N > 0) the loop given to the constructor (the main reactor) only accepts,
 // and each connection lives on one of N loop threads (the sub reactors), chosen round robin:
@@ -117,7 +117,6 @@ class TcpServer {
   const std::string name_;
   std::unique_ptr<Acceptor> acceptor_;
   const InetAddress listenAddr_;  ///< kept: the Acceptor cannot tell it once it stopped
-  const std::string ipPort_;      ///< the listen address, part of every connection's name
   /// Expires when the server is gone: a removal queued on the main loop by a sub loop checks
   /// it before touching the server. Declared before threadPool_, so it outlives the threads.
   std::shared_ptr<void> alive_ = std::make_shared<char>();
@@ -133,9 +132,13 @@ class TcpServer {
   HighWaterMarkCallback highWaterMarkCallback_;
   size_t highWaterMark_ = 0;
   ThreadInitCallback threadInitCallback_;
+  /// What every connection gets, one copy for all; built by start(). [loop thread after start()]
+  std::shared_ptr<const TcpConnection::Callbacks> connectionCallbacks_;
   std::atomic<bool> started_{false};
-  int nextConnId_ = 1;                                   ///< [loop thread]
-  std::map<std::string, TcpConnectionPtr> connections_;  ///< [loop thread]
+  int nextConnId_ = 1;  ///< [loop thread]
+  /// Keyed by address rather than name: no second copy of the name per connection.
+  /// [loop thread]
+  std::map<const TcpConnection*, TcpConnectionPtr> connections_;
 };
 
 }  // namespace net

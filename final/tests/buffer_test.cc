@@ -1,5 +1,6 @@
-// Buffer: the index arithmetic (prepend, retrieve, compaction before growth), CRLF search, and
-// readFd's one-call read into the writable space plus the 64 KiB stack buffer.
+// Buffer: the index arithmetic (prepend, retrieve, compaction before growth), CRLF search,
+// readFd's one-call read into the writable space plus the 64 KiB stack buffer, and the storage
+// that exists only between the first write and releaseIfEmpty().
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,12 +37,86 @@ struct SocketPair {
   }
 };
 
-TEST(Buffer, StartsEmptyWithCheapPrependAndInitialSize) {
+TEST(Buffer, AllocatesNothingUntilTheFirstWrite) {
   Buffer buf;
   EXPECT_EQ(buf.readableBytes(), 0u);
-  EXPECT_EQ(buf.writableBytes(), Buffer::kInitialSize);
-  EXPECT_EQ(buf.prependableBytes(), Buffer::kCheapPrepend);
+  EXPECT_EQ(buf.writableBytes(), 0u);
+  EXPECT_EQ(buf.prependableBytes(), 0u);
+  EXPECT_EQ(buf.internalCapacity(), 0u);
+
+  buf.append("x");  // the first write brings the cheap prepend area and the initial size
   EXPECT_EQ(buf.internalCapacity(), Buffer::kCheapPrepend + Buffer::kInitialSize);
+  EXPECT_EQ(buf.prependableBytes(), Buffer::kCheapPrepend);
+  EXPECT_EQ(buf.writableBytes(), Buffer::kInitialSize - 1);
+  EXPECT_EQ(buf.view(), "x");
+}
+
+TEST(Buffer, ReadingAnEmptyBufferAllocatesNothing) {
+  Buffer buf;
+  EXPECT_EQ(buf.view(), "");
+  EXPECT_EQ(buf.findCRLF(), nullptr);
+  EXPECT_EQ(buf.retrieveAllAsString(), "");
+  buf.retrieve(0);
+  buf.retrieveAll();
+  EXPECT_EQ(buf.internalCapacity(), 0u);
+  EXPECT_EQ(buf.prependableBytes(), 0u);
+  EXPECT_EQ(buf.writableBytes(), 0u);
+}
+
+TEST(Buffer, AFirstWriteLargerThanTheInitialSizeAllocatesWhatItNeeds) {
+  Buffer buf;
+  const std::string data = pattern(5000);
+  buf.append(data);
+  EXPECT_EQ(buf.internalCapacity(), Buffer::kCheapPrepend + 5000);
+  EXPECT_EQ(buf.view(), data);
+}
+
+TEST(Buffer, ReleaseIfEmptyFreesTheStorageAndTheNextWriteBringsItBack) {
+  Buffer buf;
+  buf.append(pattern(3000));  // grown beyond the initial size
+  buf.retrieveAll();
+  ASSERT_EQ(buf.internalCapacity(), Buffer::kCheapPrepend + 3000);  // retrieveAll keeps it
+
+  buf.releaseIfEmpty();
+  EXPECT_EQ(buf.internalCapacity(), 0u);
+  EXPECT_EQ(buf.readableBytes(), 0u);
+  EXPECT_EQ(buf.writableBytes(), 0u);
+  EXPECT_EQ(buf.prependableBytes(), 0u);
+  buf.releaseIfEmpty();  // nothing to free: still fine
+  EXPECT_EQ(buf.internalCapacity(), 0u);
+
+  buf.append("again");  // back to the initial size, not to what it had grown to
+  EXPECT_EQ(buf.internalCapacity(), Buffer::kCheapPrepend + Buffer::kInitialSize);
+  EXPECT_EQ(buf.prependableBytes(), Buffer::kCheapPrepend);
+  EXPECT_EQ(buf.retrieveAllAsString(), "again");
+}
+
+TEST(Buffer, ReleaseIfEmptyKeepsUnreadBytes) {
+  Buffer buf;
+  const std::string data = pattern(700);
+  buf.append(data);
+  buf.retrieve(300);
+  const size_t capacity = buf.internalCapacity();
+  buf.releaseIfEmpty();
+  EXPECT_EQ(buf.internalCapacity(), capacity);
+  EXPECT_EQ(buf.prependableBytes(), Buffer::kCheapPrepend + 300);
+  EXPECT_EQ(buf.view(), data.substr(300));
+}
+
+TEST(Buffer, PrependOnABufferWithoutStorageAllocatesIt) {
+  for (bool released : {false, true}) {
+    Buffer buf;
+    if (released) {
+      buf.append("old");
+      buf.retrieveAll();
+      buf.releaseIfEmpty();
+    }
+    const uint64_t length = 0;  // e.g. the length header of an empty message
+    buf.prepend(&length, sizeof length);
+    EXPECT_EQ(buf.readableBytes(), sizeof length);
+    EXPECT_EQ(buf.prependableBytes(), 0u);
+    EXPECT_EQ(buf.view(), std::string(sizeof length, '\0'));
+  }
 }
 
 TEST(Buffer, PartialRetrieveMovesOnlyTheReaderIndex) {
@@ -210,10 +285,11 @@ TEST(Buffer, ReadFdTakesMoreThan64KiBInOneCall) {
   ASSERT_EQ(::write(pair.a.fd(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
 
   Buffer buf;
+  buf.ensureWritableBytes(Buffer::kInitialSize);  // storage to fill before the stack buffer
   const size_t writable = buf.writableBytes();
   int savedErrno = 0;
   ssize_t n = buf.readFd(pair.b.fd(), &savedErrno);
-  // One readv: the writable space (1016 bytes) plus the whole 64 KiB stack buffer.
+  // One readv: the writable space (1024 bytes) plus the whole 64 KiB stack buffer.
   ASSERT_EQ(n, static_cast<ssize_t>(writable + 65536));
   EXPECT_EQ(buf.readableBytes(), static_cast<size_t>(n));
   // The buffer grew by exactly what arrived, not to some power of two.
@@ -240,6 +316,33 @@ TEST(Buffer, ReadFdUsesTheWritableSpaceFirst) {
   EXPECT_EQ(buf.retrieveAllAsString(), "old:" + data);
 }
 
+TEST(Buffer, ReadFdIntoABufferWithoutStorageAllocatesWhatArrived) {
+  SocketPair pair;
+  ASSERT_TRUE(pair.a.valid());
+  const std::string data = pattern(100000);
+  ASSERT_EQ(::write(pair.a.fd(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+
+  Buffer small;
+  SocketPair other;
+  ASSERT_TRUE(other.a.valid());
+  ASSERT_EQ(::write(other.a.fd(), "GET / HTTP/1.1\r\n", 16), 16);
+  int savedErrno = 0;
+  EXPECT_EQ(small.readFd(other.b.fd(), &savedErrno), 16);
+  EXPECT_EQ(small.internalCapacity(), Buffer::kCheapPrepend + Buffer::kInitialSize);
+  EXPECT_EQ(small.view(), "GET / HTTP/1.1\r\n");
+
+  Buffer buf;  // no writable space: one call takes what fits the 64 KiB stack buffer
+  ssize_t n = buf.readFd(pair.b.fd(), &savedErrno);
+  ASSERT_EQ(n, 65536);
+  EXPECT_EQ(buf.internalCapacity(), Buffer::kCheapPrepend + 65536);
+  EXPECT_EQ(buf.view(), data.substr(0, 65536));
+  buf.retrieveAll();
+  buf.releaseIfEmpty();
+  n = buf.readFd(pair.b.fd(), &savedErrno);
+  EXPECT_EQ(n, static_cast<ssize_t>(data.size() - 65536));
+  EXPECT_EQ(buf.retrieveAllAsString(), data.substr(65536));
+}
+
 TEST(Buffer, ReadFdReportsEagainAndEof) {
   SocketPair pair(SOCK_NONBLOCK);
   ASSERT_TRUE(pair.a.valid());
@@ -248,6 +351,7 @@ TEST(Buffer, ReadFdReportsEagainAndEof) {
   EXPECT_EQ(buf.readFd(pair.b.fd(), &savedErrno), -1);
   EXPECT_EQ(savedErrno, EAGAIN);
   EXPECT_EQ(buf.readableBytes(), 0u);
+  EXPECT_EQ(buf.internalCapacity(), 0u);  // nothing arrived, nothing allocated
 
   ASSERT_EQ(::write(pair.a.fd(), "x", 1), 1);
   pair.a = Socket();  // close: the next read after the data sees EOF
@@ -256,14 +360,21 @@ TEST(Buffer, ReadFdReportsEagainAndEof) {
   EXPECT_EQ(buf.retrieveAllAsString(), "x");
 }
 
-// A long random mix of appends and retrieves against a std::string model: whatever compaction and
-// growth do, the readable bytes must always equal the model.
+// A long random mix of appends, retrieves and releases against a std::string model: whatever
+// compaction, growth and release do, the readable bytes must always equal the model.
 TEST(Buffer, RandomOperationsMatchAStringModel) {
   std::mt19937 rng(12345);
   Buffer buf;
   std::string model;
+  int released = 0;
   for (int i = 0; i < 20000; ++i) {
-    if (rng() % 2 == 0) {
+    if (rng() % 8 == 0) {
+      buf.releaseIfEmpty();
+      if (model.empty()) {
+        ASSERT_EQ(buf.internalCapacity(), 0u);
+        ++released;
+      }
+    } else if (rng() % 2 == 0) {
       std::string chunk = pattern(rng() % 3000, static_cast<unsigned>(i));
       buf.append(chunk);
       model += chunk;
@@ -273,8 +384,11 @@ TEST(Buffer, RandomOperationsMatchAStringModel) {
       model.erase(0, n);
     }
     ASSERT_EQ(buf.readableBytes(), model.size());
-    ASSERT_GE(buf.prependableBytes(), Buffer::kCheapPrepend);
+    if (buf.internalCapacity() > 0) {
+      ASSERT_GE(buf.prependableBytes(), Buffer::kCheapPrepend);
+    }
   }
+  EXPECT_GT(released, 0);  // the mix did reach the empty, released state
   EXPECT_EQ(buf.retrieveAllAsString(), model);
 }
 

@@ -56,10 +56,8 @@ TEST(TcpConnection, NeverEstablishedIsDestroyedQuietly) {
   ASSERT_TRUE(pair.server.valid());
   int callbacks = 0;
   loop.call([&] {
-    InetAddress local = pair.server.localAddress();
     InetAddress peer = pair.server.peerAddress();
-    auto conn =
-        std::make_shared<TcpConnection>(loop.loop(), "never", std::move(pair.server), local, peer);
+    auto conn = std::make_shared<TcpConnection>(loop.loop(), "never", std::move(pair.server), peer);
     conn->setConnectionCallback([&](const TcpConnectionPtr&) { ++callbacks; });
     EXPECT_EQ(conn->state(), TcpConnection::kConnecting);
     conn->connectDestroyed();  // kConnecting -> kDisconnected: nobody saw it up, nor down
@@ -81,10 +79,8 @@ TEST(TcpConnection, OwnerDroppingItInsideItsMessageCallbackIsSafe) {
   EventLog log;
   TcpConnectionPtr owner;  // loop thread only
   loop.call([&] {
-    InetAddress local = pair.server.localAddress();
     InetAddress peer = pair.server.peerAddress();
-    owner =
-        std::make_shared<TcpConnection>(loop.loop(), "owned", std::move(pair.server), local, peer);
+    owner = std::make_shared<TcpConnection>(loop.loop(), "owned", std::move(pair.server), peer);
     owner->setConnectionCallback(
         [&](const TcpConnectionPtr& conn) { log.add(conn->connected() ? "up" : "down"); });
     owner->setMessageCallback([&](const TcpConnectionPtr& conn, Buffer* buf) {

@@ -98,7 +98,7 @@ TEST_F(TcpServerTest, ConnectionCallbackSeesUpThenDown) {
   });
   Socket client = connectTo(port);
   ASSERT_TRUE(client.valid());
-  std::string prefix = "test-127.0.0.1:" + std::to_string(port) + "#1 ";
+  std::string prefix = "test#1 ";
   std::string peer = client.localAddress().toIpPort();
   ASSERT_EQ(log_.waitFor(1), std::vector<std::string>{prefix + "kConnected " + peer});
   client = Socket();  // close: the server reads EOF
@@ -188,7 +188,7 @@ TEST_F(TcpServerTest, PeerCloseRemovesTheConnectionFromTheServer) {
   clients[1] = Socket();
   std::vector<std::string> events = log_.waitFor(4);
   ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[3], "down test-127.0.0.1:" + std::to_string(port) + "#2");
+  EXPECT_EQ(events[3], "down test#2");
   // The removal ran inside the same loop round as the callback, before this call's functor.
   EXPECT_EQ(connectionCount(), 2u);
 }
