@@ -299,26 +299,6 @@ TEST(FileSender, LargeFileReachesASlowReaderWhileTheOutputBufferStaysSmall) {
   EXPECT_EQ(fixture.connectionCount(), 0u);
 }
 
-TEST(FileSender, ChunksLargerThanTheMarkDoCrossIt) {
-  // The probe of the test above can fire: sent as one 16 MiB chunk, the file passes the 1 MiB
-  // mark for a slow reader. The kernel takes at most the socket's send buffer at once (up to
-  // tcp_wmem's maximum, 4 MiB by default, tcp(7)), so more than 1 MiB is always left to queue;
-  // with 4 MiB chunks that would depend on how far the send buffer had grown.
-  constexpr uint64_t kSize = 16 << 20;
-  UniqueFd file = makeFile(kSize);
-  ASSERT_TRUE(file.valid());
-  SenderFixture fixture;
-  fixture.start([&](const TcpConnectionPtr& conn) {
-    fixture.send(conn, dupFd(file), kSize, "", /*chunkSize=*/kSize);
-  });
-  Socket peer = connectSlowReader(fixture.port());
-  ASSERT_TRUE(peer.valid());
-  Received received = readPattern(peer.fd(), kSize);
-  EXPECT_EQ(received.matching, kSize);
-  ASSERT_TRUE(waitForEvent(fixture.log_, "done"));
-  EXPECT_GE(fixture.highWaterMarks_, 1);
-}
-
 TEST(FileSender, SmallFileGoesWithItsHeadInOneSendAndIsDoneAtOnce) {
   constexpr uint64_t kSize = 1000;
   UniqueFd file = makeFile(kSize, /*seed=*/7);
